@@ -1,0 +1,131 @@
+"""`skin-kiosk analyze | serve | check-config` — the command-line face of the product."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from edge import __version__
+from edge.config import ConfigError, Settings, load_settings
+
+
+def _load(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from edge.envelope import failure, success
+    from edge.errors import ErrorKind, SkinKioskError
+    from edge.request import decode_image, parse_face_fields, parse_max_face_num
+
+    try:
+        settings = _load(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        fields = parse_face_fields(args.fields)
+        max_faces = parse_max_face_num(args.max_faces)
+        try:
+            data = Path(args.image).read_bytes()
+        except OSError as exc:
+            raise SkinKioskError(ErrorKind.NO_IMAGE, f"cannot read {args.image}: {exc.strerror}") from exc
+        decoded = decode_image(data, settings.request)
+
+        from edge.pipeline import Engine
+
+        engine = Engine.from_settings(settings)
+        engine.check_fields(fields)
+        faces = engine.analyze(decoded.image, fields, max_faces=max_faces, extended=args.extended,
+                               to_original=decoded.to_original)
+        if args.overlay:
+            import cv2
+
+            from edge.overlay import draw_faces
+
+            contexts = engine.face_contexts(decoded.image, max_faces=max_faces, to_original=decoded.to_original)
+            cv2.imwrite(str(args.overlay), draw_faces(decoded.image, contexts))
+        envelope = success(faces)
+    except SkinKioskError as exc:
+        envelope = failure(exc)
+    except Exception as exc:  # never a traceback on stdout: report the catalogue's internal error
+        print(f"internal error: {exc!r}", file=sys.stderr)
+        envelope = failure(SkinKioskError(ErrorKind.INTERNAL_ERROR))
+    json.dump(envelope, sys.stdout, indent=2 if args.pretty else None, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0 if envelope["error_code"] == 0 else 1
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        settings = _load(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    problems = []
+    from edge.runtime.manifest import ModelError, ModelStore
+
+    try:
+        store = ModelStore(settings.runtime.models_dir, settings.runtime.manifest, verify=True)
+        for name in ("face_detection_short_range", "face_detection_full_range_sparse", "face_landmark"):
+            from edge.runtime.manifest import verify_file
+
+            verify_file(store.path_of(name), store.entry(name).sha256)
+    except ModelError as exc:
+        problems.append(str(exc))
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 2
+    print("config ok")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from edge.api.server import serve  # added by the REST API
+    except ImportError:
+        print("serve: the REST API is not part of this build yet", file=sys.stderr)
+        return 2
+    try:
+        settings = _load(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return serve(settings, host=args.host, port=args.port, args=args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="skin-kiosk", description="Offline, on-device skin analysis.")
+    parser.add_argument("--version", action="version", version=f"skin-kiosk {__version__}")
+    parser.add_argument("--config", type=Path, default=None, help="config.yaml (default: $SKIN_KIOSK_CONFIG or ./config.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="analyse a photo and print the seed JSON envelope")
+    a.add_argument("image", help="JPG, PNG or BMP file")
+    a.add_argument("--fields", default=None, help="comma-separated face_field names, or 'all'")
+    a.add_argument("--max-faces", default=None, help="max_face_num, 1-10 (default 1: the largest face)")
+    a.add_argument("--extended", action="store_true", help="add the `extended` object (scores, ITA...)")
+    a.add_argument("--overlay", type=Path, default=None, help="write boxes, landmarks and regions to this PNG")
+    a.add_argument("--pretty", action="store_true", help="indent the JSON")
+    a.set_defaults(func=cmd_analyze)
+
+    c = sub.add_parser("check-config", help="validate config.yaml and the model files")
+    c.set_defaults(func=cmd_check_config)
+
+    s = sub.add_parser("serve", help="run the API + kiosk UI (and capture, when configured)")
+    s.add_argument("--host", default=None)
+    s.add_argument("--port", type=int, default=None)
+    s.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,263 @@
+"""BlazeFace face detection (MediaPipe short-range 128² and full-range 192² models).
+
+Decoding follows MediaPipe's SsdAnchorsCalculator + TensorsToDetectionsCalculator: SSD anchors,
+box centre/size + 6 keypoints relative to each anchor, sigmoid scores, weighted NMS. Keypoints, in
+the model's order: person's right eye, left eye, nose tip, mouth centre, right ear, left ear.
+
+Finding small faces in group photos: the full-range model sees the whole frame at 192 px, so a
+64 px face in a 1920 px photo would shrink to ~6 px. `detect()` therefore also runs the full-range
+model on overlapping tiles when more than one face is wanted (or none was found on the whole frame).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from edge.runtime.interpreter import TFLiteModel
+from edge.runtime.manifest import ModelStore
+
+KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear", "left_ear")
+
+
+@dataclass(frozen=True)
+class AnchorSpec:
+    """MediaPipe SsdAnchorsCalculator options (fixed-size anchors, offset 0.5)."""
+
+    input_size: int
+    strides: tuple[int, ...]
+    interpolated_scale_aspect_ratio: float  # > 0 adds a second anchor per layer
+
+    def anchors(self) -> np.ndarray:
+        """(N, 2) anchor centres, normalised to the model input."""
+        centers: list[tuple[float, float]] = []
+        layer = 0
+        while layer < len(self.strides):
+            per_cell = 0
+            last = layer
+            while last < len(self.strides) and self.strides[last] == self.strides[layer]:
+                per_cell += 2 if self.interpolated_scale_aspect_ratio > 0 else 1
+                last += 1
+            grid = math.ceil(self.input_size / self.strides[layer])
+            for y in range(grid):
+                for x in range(grid):
+                    centers.extend([((x + 0.5) / grid, (y + 0.5) / grid)] * per_cell)
+            layer = last
+        return np.asarray(centers, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class DetectorModelSpec:
+    manifest_name: str
+    anchors: AnchorSpec
+    min_score: float  # MediaPipe's own threshold for this model
+
+
+SHORT_RANGE = DetectorModelSpec("face_detection_short_range", AnchorSpec(128, (8, 16, 16, 16), 1.0), 0.5)
+FULL_RANGE = DetectorModelSpec("face_detection_full_range_sparse", AnchorSpec(192, (4,), 0.0), 0.6)
+
+# The full-range model finds faces down to ~12 px of its 192 px input (measured); a 768 px tile
+# shows a 64 px face at 16 px, so tiles find them; tiles overlap by a quarter so a face on a seam
+# is whole in some tile.
+TILE_SIDE_PX = 768
+TILE_OVERLAP = 0.25
+
+
+@dataclass
+class Detection:
+    """One face: box (x0, y0, x1, y1) and 6 keypoints (6, 2), in the pixels of the searched image."""
+
+    box: np.ndarray
+    keypoints: np.ndarray
+    score: float
+    source: str = ""
+
+    @property
+    def width(self) -> float:
+        return float(self.box[2] - self.box[0])
+
+    @property
+    def height(self) -> float:
+        return float(self.box[3] - self.box[1])
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+
+@dataclass(frozen=True)
+class DetectorOptions:
+    mode: str = "auto"  # short | full | auto
+    min_score: float = 0.5
+    nms_iou: float = 0.3
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[2], boxes[:, 2])
+    y1 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-9)
+
+
+def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, iou: float) -> list[Detection]:
+    """MediaPipe's WEIGHTED non-max suppression: overlapping boxes are averaged by score."""
+    order = np.argsort(-scores)
+    boxes, keypoints, scores = boxes[order], keypoints[order], scores[order]
+    alive = np.ones(len(scores), dtype=bool)
+    out: list[Detection] = []
+    for i in range(len(scores)):
+        if not alive[i]:
+            continue
+        overlap = _iou(boxes[i], boxes) > iou
+        members = np.flatnonzero(overlap & alive)
+        members = np.union1d(members, [i])
+        w = scores[members][:, None]
+        box = (boxes[members] * w).sum(0) / w.sum()
+        kps = (keypoints[members] * w[:, :, None]).sum(0) / w.sum()
+        out.append(Detection(box=box.astype(np.float32), keypoints=kps.astype(np.float32), score=float(scores[i])))
+        alive[members] = False
+    return out
+
+
+class BlazeFaceModel:
+    """One BlazeFace model: letterbox an image to the model input, decode, map back to image px."""
+
+    def __init__(self, model: TFLiteModel, spec: DetectorModelSpec) -> None:
+        self.model = model
+        self.spec = spec
+        self.size = spec.anchors.input_size
+        in_shape = model.input.shape
+        if in_shape[1] != self.size or in_shape[2] != self.size:
+            raise ValueError(f"{spec.manifest_name}: input {in_shape} is not {self.size}x{self.size}")
+        self.anchors = spec.anchors.anchors()
+        # Regressors are the [.., 16] output, scores the [.., 1] output: found by shape, not name.
+        outs = sorted(model.outputs, key=lambda s: s.shape[-1])
+        self.score_name, self.box_name = outs[0].name, outs[-1].name
+        if self.anchors.shape[0] != model.output(self.box_name).shape[1]:
+            raise ValueError(f"{spec.manifest_name}: anchor count does not match the model output")
+
+    def detect_raw(self, rgb: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes (N,4), keypoints (N,6,2), scores (N,) in `rgb`'s pixels, before NMS."""
+        h, w = rgb.shape[:2]
+        side = max(h, w)
+        pad_x, pad_y = (side - w) / 2.0, (side - h) / 2.0
+        scale = self.size / side
+        m = np.array([[scale, 0, pad_x * scale], [0, scale, pad_y * scale]], dtype=np.float32)
+        tensor = cv2.warpAffine(rgb, m, (self.size, self.size), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        x = tensor.astype(np.float32)[None] / 127.5 - 1.0
+        out = self.model.run(x)
+        raw = out[self.box_name].reshape(-1, 16)
+        logits = np.clip(out[self.score_name].reshape(-1), -100.0, 100.0)
+        scores = 0.5 * (1.0 + np.tanh(0.5 * logits))  # sigmoid without exp overflow
+        keep = scores >= max(min_score, self.spec.min_score)
+        if not keep.any():
+            return np.zeros((0, 4), np.float32), np.zeros((0, 6, 2), np.float32), np.zeros((0,), np.float32)
+        raw, scores, anchors = raw[keep], scores[keep], self.anchors[keep]
+        cx = raw[:, 0] / self.size + anchors[:, 0]
+        cy = raw[:, 1] / self.size + anchors[:, 1]
+        bw = raw[:, 2] / self.size
+        bh = raw[:, 3] / self.size
+        boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
+        kps = raw[:, 4:16].reshape(-1, 6, 2) / self.size + anchors[:, None, :]
+        # normalised padded square -> image px
+        boxes = boxes * side - np.array([pad_x, pad_y, pad_x, pad_y], dtype=np.float32)
+        kps = kps * side - np.array([pad_x, pad_y], dtype=np.float32)
+        return boxes.astype(np.float32), kps.astype(np.float32), scores.astype(np.float32)
+
+
+@dataclass
+class FaceDetector:
+    """Face detection over the whole frame with the chosen BlazeFace model(s), plus tiles if needed."""
+
+    store: ModelStore
+    options: DetectorOptions = field(default_factory=DetectorOptions)
+
+    def __post_init__(self) -> None:
+        self._models: dict[str, BlazeFaceModel] = {}
+
+    @classmethod
+    def create_from_options(cls, store: ModelStore, options: DetectorOptions) -> FaceDetector:
+        return cls(store=store, options=options)
+
+    def _model(self, spec: DetectorModelSpec) -> BlazeFaceModel:
+        if spec.manifest_name not in self._models:
+            self._models[spec.manifest_name] = BlazeFaceModel(self.store.get(spec.manifest_name), spec)
+        return self._models[spec.manifest_name]
+
+    def warm_up(self) -> None:
+        for spec in self._specs():
+            self._model(spec)
+
+    def _specs(self) -> list[DetectorModelSpec]:
+        mode = self.options.mode
+        return [SHORT_RANGE] if mode == "short" else [FULL_RANGE] if mode == "full" else [SHORT_RANGE, FULL_RANGE]
+
+    def detect(self, bgr: np.ndarray, max_faces: int = 1) -> list[Detection]:
+        """Faces in `bgr`, largest first, at most `max_faces`."""
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for spec in self._specs():
+            parts.append(self._model(spec).detect_raw(rgb, self.options.min_score))
+        found_whole = sum(len(p[2]) for p in parts) > 0
+        if self.options.mode != "short" and (max_faces > 1 or not found_whole):
+            parts.extend(self._detect_tiles(rgb))
+        boxes = np.concatenate([p[0] for p in parts])
+        kps = np.concatenate([p[1] for p in parts])
+        scores = np.concatenate([p[2] for p in parts])
+        if len(scores) == 0:
+            return []
+        detections = weighted_nms(boxes, kps, scores, self.options.nms_iou)
+        detections = _drop_nested(detections)
+        detections.sort(key=lambda d: d.area, reverse=True)
+        return detections[:max_faces]
+
+    def _detect_tiles(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        h, w = rgb.shape[:2]
+        if max(h, w) <= TILE_SIDE_PX * 1.2:
+            return []
+        model = self._model(FULL_RANGE)
+        step = int(TILE_SIDE_PX * (1 - TILE_OVERLAP))
+        out = []
+        for y0 in _tile_starts(h, TILE_SIDE_PX, step):
+            for x0 in _tile_starts(w, TILE_SIDE_PX, step):
+                tile = rgb[y0 : y0 + TILE_SIDE_PX, x0 : x0 + TILE_SIDE_PX]
+                boxes, kps, scores = model.detect_raw(tile, self.options.min_score)
+                if len(scores):
+                    boxes = boxes + np.array([x0, y0, x0, y0], dtype=np.float32)
+                    kps = kps + np.array([x0, y0], dtype=np.float32)
+                    out.append((boxes, kps, scores))
+        return out
+
+
+def _tile_starts(length: int, tile: int, step: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step))
+    starts.append(length - tile)
+    return starts
+
+
+def _drop_nested(dets: list[Detection]) -> list[Detection]:
+    """Tiles can cut a big face and report a part of it: drop a box mostly inside a higher-scored one."""
+    keep: list[Detection] = []
+    for det in sorted(dets, key=lambda d: -d.score):
+        inside = False
+        for k in keep:
+            x0 = max(det.box[0], k.box[0])
+            y0 = max(det.box[1], k.box[1])
+            x1 = min(det.box[2], k.box[2])
+            y1 = min(det.box[3], k.box[3])
+            inter = max(x1 - x0, 0) * max(y1 - y0, 0)
+            if inter > 0.6 * det.area:
+                inside = True
+                break
+        if not inside:
+            keep.append(det)
+    return keep

@@ -1,0 +1,165 @@
+"""analyze(): image in, face dicts out. Pure: no file, network or HTTP I/O.
+
+face: detect -> mesh -> aligned crop -> regions -> FaceContext; analysis: one Analyzer per requested
+field, each shared map computed once per face. An Engine owns its interpreters and is not
+thread-safe: create one per worker thread.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge.analysis.base import FACE_FIELDS, Analyzer, available_fields, deep_merge
+from edge.config import Settings
+from edge.errors import ErrorKind, SkinKioskError
+from edge.face.context import FaceContext
+from edge.face.detector import Detection, DetectorOptions, FaceDetector
+from edge.face.mesh import FaceMesh, roi_matrix
+from edge.face.regions import build_regions
+from edge.runtime.manifest import ModelStore
+
+CROP_MARGIN = 1.25  # aligned crop side = this x the mesh's extent (forehead/jaw fully inside)
+
+
+@dataclass
+class StageTimer:
+    """Milliseconds per named stage, summed over faces (for benchmarks and /metrics)."""
+
+    ms: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.ms[stage] = self.ms.get(stage, 0.0) + seconds * 1000.0
+
+
+class _Stage:
+    def __init__(self, timer: StageTimer | None, name: str) -> None:
+        self.timer, self.name = timer, name
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.timer is not None:
+            self.timer.add(self.name, time.perf_counter() - self.t0)
+
+
+def location_of(ctx: FaceContext) -> dict[str, Any]:
+    """Seed `location`: axis-aligned box of the mesh in original px, plus the clockwise roll."""
+    xy = ctx.landmarks[:, :2].astype(np.float64) * ctx.to_original
+    h, w = ctx.image.shape[:2]
+    x0, y0 = max(float(xy[:, 0].min()), 0.0), max(float(xy[:, 1].min()), 0.0)
+    x1 = min(float(xy[:, 0].max()), w * ctx.to_original)
+    y1 = min(float(xy[:, 1].max()), h * ctx.to_original)
+    return {"left": round(x0, 2), "top": round(y0, 2), "width": round(x1 - x0, 2), "height": round(y1 - y0, 2),
+            "degree": int(ctx.degree)}
+
+
+class Engine:
+    def __init__(self, settings: Settings, store: ModelStore | None = None) -> None:
+        self.settings = settings
+        rt = settings.runtime
+        self.store = store or ModelStore(rt.models_dir, rt.manifest, num_threads=rt.num_threads, verify=rt.verify_hashes)
+        fc = settings.face
+        self.detector = FaceDetector.create_from_options(
+            self.store, DetectorOptions(mode=fc.detector, min_score=fc.min_score, nms_iou=fc.nms_iou)
+        )
+        self._mesh: FaceMesh | None = None
+        self._analyzers: dict[str, Analyzer] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Engine:
+        return cls(settings)
+
+    @property
+    def mesh(self) -> FaceMesh:
+        if self._mesh is None:
+            self._mesh = FaceMesh(self.store.get("face_landmark"))
+        return self._mesh
+
+    def warm_up(self, fields: Iterable[str] = ()) -> None:
+        """Load the face models (and the given fields' models) now rather than on first request."""
+        self.detector.warm_up()
+        _ = self.mesh
+        for name in fields:
+            self.analyzer(name)
+
+    @staticmethod
+    def available_fields() -> list[str]:
+        registered = available_fields()
+        return [f for f in FACE_FIELDS if f in registered]
+
+    def check_fields(self, fields: Iterable[str]) -> None:
+        missing = [f for f in fields if f not in available_fields()]
+        if missing:
+            raise SkinKioskError(ErrorKind.FIELD_NOT_AVAILABLE, ",".join(missing))
+
+    def analyzer(self, name: str) -> Analyzer:
+        if name not in self._analyzers:
+            factories = available_fields()
+            if name not in factories:
+                raise SkinKioskError(ErrorKind.FIELD_NOT_AVAILABLE, name)
+            self._analyzers[name] = factories[name](self.store)
+        return self._analyzers[name]
+
+    # --- face stage -------------------------------------------------------------------------
+    def face_contexts(self, image: np.ndarray, max_faces: int = 1, to_original: float = 1.0,
+                      timer: StageTimer | None = None) -> list[FaceContext]:
+        with _Stage(timer, "detect"):
+            detections = self.detector.detect(image, max_faces=max_faces)
+        contexts = []
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if detections else None
+        for det in detections:
+            with _Stage(timer, "mesh"):
+                mesh = self.mesh.detect(rgb, det)
+            if mesh.presence < self.settings.face.min_mesh_score:
+                continue
+            with _Stage(timer, "regions"):
+                contexts.append(self._context(image, to_original, det, mesh.landmarks, mesh.roll_deg))
+        return contexts
+
+    def _context(self, image: np.ndarray, to_original: float, det: Detection, landmarks: np.ndarray,
+                 roll_deg: float) -> FaceContext:
+        size = self.settings.face.crop_size
+        center = landmarks[:, :2].mean(0)
+        rot = cv2.getRotationMatrix2D((float(center[0]), float(center[1])), roll_deg, 1.0)
+        upright = landmarks[:, :2] @ rot[:, :2].T + rot[:, 2]
+        lo, hi = upright.min(0), upright.max(0)
+        inv = cv2.invertAffineTransform(rot)
+        mid = inv[:, :2] @ ((lo + hi) / 2) + inv[:, 2]
+        side = float(max(hi - lo)) * CROP_MARGIN
+        m = roi_matrix((float(mid[0]), float(mid[1])), side, roll_deg, size)
+        crop = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        lm_crop = np.column_stack([landmarks[:, :2] @ m[:, :2].T + m[:, 2], landmarks[:, 2] * size / side])
+        regions = build_regions(lm_crop, size)
+        degree = int(round(roll_deg))  # atan2 already gives [-180, 180]
+        return FaceContext(image=image, to_original=to_original, detection=det, landmarks=landmarks, crop=crop,
+                           crop_matrix=m, landmarks_crop=lm_crop.astype(np.float32), regions=regions, degree=degree)
+
+    # --- whole analysis ---------------------------------------------------------------------
+    def analyze(self, image: np.ndarray, fields: Iterable[str] = (), max_faces: int = 1, extended: bool = False,
+                to_original: float = 1.0, timer: StageTimer | None = None) -> list[dict[str, Any]]:
+        """Face dicts (seed shape), largest face first. Raises NO_FACE when there is none."""
+        fields = list(fields)
+        self.check_fields(fields)
+        contexts = self.face_contexts(image, max_faces=max_faces, to_original=to_original, timer=timer)
+        if not contexts:
+            raise SkinKioskError(ErrorKind.NO_FACE)
+        faces = []
+        for ctx in contexts:
+            face: dict[str, Any] = {"face_token": secrets.token_hex(16), "location": location_of(ctx)}
+            for name in fields:
+                with _Stage(timer, name):
+                    part = self.analyzer(name).analyze(ctx, extended=extended)
+                deep_merge(face, part)
+            faces.append(face)
+        return faces
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,64 @@
+"""The CLI prints the seed envelope and exits 0 only on success."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from edge.analysis.base import FACE_FIELDS
+from edge.pipeline import Engine
+
+ENVELOPE_KEYS = ["error_code", "error_msg", "log_id", "timestamp", "cached", "result"]
+
+
+def _run(*args: str) -> tuple[int, dict]:
+    proc = subprocess.run([sys.executable, "-m", "edge.cli", "analyze", *args], capture_output=True, text=True, timeout=120)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def astronaut_file(tmp_path_factory, astronaut_bgr):
+    path = tmp_path_factory.mktemp("img") / "astronaut.jpg"
+    cv2.imwrite(str(path), astronaut_bgr)
+    return path
+
+
+def test_success_envelope(astronaut_file, tmp_path):
+    overlay = tmp_path / "ov.png"
+    rc, env = _run(str(astronaut_file), "--overlay", str(overlay))
+    assert rc == 0
+    assert list(env) == ENVELOPE_KEYS
+    assert env["error_code"] == 0 and env["error_msg"] == "SUCCESS" and env["cached"] == 0
+    assert isinstance(env["log_id"], int) and isinstance(env["timestamp"], int)
+    face = env["result"]["face_list"][0]
+    assert env["result"]["face_num"] == 1
+    assert list(face) == ["face_token", "location"]  # default: face_token + location only
+    assert set(face["location"]) == {"left", "top", "width", "height", "degree"}
+    assert cv2.imread(str(overlay)) is not None
+
+
+def test_error_envelope_and_exit_status(tmp_path, coffee_bgr):
+    coffee = tmp_path / "coffee.png"
+    cv2.imwrite(str(coffee), coffee_bgr)
+    rc, env = _run(str(coffee))
+    assert rc == 1 and env["error_code"] == 1007 and env["result"] is None
+    gif = tmp_path / "x.gif"
+    gif.write_bytes(b"GIF89a" + b"\x00" * 50)
+    rc, env = _run(str(gif))
+    assert rc == 1 and env["error_code"] == 1002
+    rc, env = _run(str(tmp_path / "missing.jpg"))
+    assert rc == 1 and env["error_code"] == 1001
+    rc, env = _run(str(coffee), "--max-faces", "11")
+    assert rc == 1 and env["error_code"] == 1006 and "max_face_num" in env["error_msg"]
+
+
+def test_unavailable_field_is_an_error_not_empty_data(astronaut_file):
+    missing = [f for f in FACE_FIELDS if f not in Engine.available_fields()]
+    if not missing:
+        pytest.skip("every seed field has an analyzer")
+    rc, env = _run(str(astronaut_file), "--fields", missing[0])
+    assert rc == 1 and env["error_code"] == 1008 and missing[0] in env["error_msg"]

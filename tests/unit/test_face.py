@@ -1,0 +1,146 @@
+"""Face stage on real photographs: detection, roll, multiple faces, mesh placement, regions."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.errors import ErrorKind, SkinKioskError
+from edge.face.detector import AnchorSpec
+from edge.face.mesh import roll_degrees
+from edge.face.regions import EXCLUSIONS, SKIN_REGIONS
+
+# The astronaut's face box from BlazeFace is ~96 px wide in the 512 px photo.
+ASTRONAUT_FACE_W = 96.0
+
+
+def test_anchor_counts_match_models():
+    assert len(AnchorSpec(128, (8, 16, 16, 16), 1.0).anchors()) == 896
+    assert len(AnchorSpec(192, (4,), 0.0).anchors()) == 2304
+
+
+def test_astronaut_one_face_box_contains_eyes_and_mouth(engine, astronaut_bgr):
+    faces = engine.analyze(astronaut_bgr, max_faces=10)
+    assert len(faces) == 1
+    loc = faces[0]["location"]
+    ctx = engine.face_contexts(astronaut_bgr)[0]
+    kp = ctx.detection.keypoints  # right eye, left eye, nose, mouth
+    for x, y in (kp[0], kp[1], kp[3]):
+        assert loc["left"] <= x <= loc["left"] + loc["width"]
+        assert loc["top"] <= y <= loc["top"] + loc["height"]
+    assert abs(loc["degree"]) <= 8  # she holds her head nearly upright
+    assert len(faces[0]["face_token"]) == 32 and int(faces[0]["face_token"], 16) >= 0
+
+
+def test_face_token_is_random_per_request(engine, astronaut_bgr):
+    a = engine.analyze(astronaut_bgr)[0]["face_token"]
+    b = engine.analyze(astronaut_bgr)[0]["face_token"]
+    assert a != b
+
+
+def _rotate(img: np.ndarray, clockwise_deg: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    side = int(np.hypot(h, w)) + 4
+    canvas = cv2.copyMakeBorder(img, (side - h) // 2, (side - h + 1) // 2, (side - w) // 2, (side - w + 1) // 2,
+                                cv2.BORDER_REPLICATE)
+    # getRotationMatrix2D turns counter-clockwise for positive angles (y down): negate for clockwise.
+    m = cv2.getRotationMatrix2D((side / 2, side / 2), -clockwise_deg, 1.0)
+    return cv2.warpAffine(canvas, m, (side, side), borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize("clockwise", [30, -30])
+def test_degree_is_clockwise_roll(engine, astronaut_bgr, clockwise):
+    upright = engine.analyze(astronaut_bgr)[0]["location"]["degree"]
+    face = engine.analyze(_rotate(astronaut_bgr, clockwise))[0]
+    assert face["location"]["degree"] - upright == pytest.approx(clockwise, abs=5)
+
+
+def test_roll_sign_convention():
+    assert roll_degrees(np.array([0.0, 0.0]), np.array([10.0, 0.0])) == 0
+    assert roll_degrees(np.array([0.0, 0.0]), np.array([10.0, 10.0])) == pytest.approx(45)  # left eye lower: clockwise
+    assert roll_degrees(np.array([0.0, 0.0]), np.array([10.0, -10.0])) == pytest.approx(-45)
+
+
+def test_two_faces_side_by_side(engine, astronaut_bgr):
+    small = cv2.resize(astronaut_bgr, (384, 384), interpolation=cv2.INTER_AREA)
+    small = cv2.copyMakeBorder(small, 64, 64, 0, 0, cv2.BORDER_REPLICATE)
+    pair = np.hstack([astronaut_bgr, small])
+    assert len(engine.analyze(pair, max_faces=2)) == 2
+    only = engine.analyze(pair)
+    assert len(only) == 1
+    assert only[0]["location"]["left"] < 512  # the larger face is the full-size copy on the left
+
+
+def test_five_faces_64_to_400_px_on_1080p(engine, astronaut_bgr):
+    canvas = np.full((1080, 1920, 3), (120, 140, 150), np.uint8)
+    widths = [64, 110, 180, 280, 400]
+    x = 20
+    centers = []
+    for w in widths:
+        scale = w / ASTRONAUT_FACE_W
+        crop = astronaut_bgr[60:210, 150:300]  # the face with a margin (1.56x its width)
+        tile = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        th, tw = tile.shape[:2]
+        y = (1080 - th) // 2
+        canvas[y : y + th, x : x + tw] = tile
+        centers.append((x + tw / 2, y + th / 2))
+        x += tw + 15
+    faces = engine.analyze(canvas, max_faces=10)
+    assert len(faces) == 5
+    found = sorted(f["location"]["left"] + f["location"]["width"] / 2 for f in faces)
+    for (cx, _), fx in zip(sorted(centers), found, strict=True):
+        assert abs(cx - fx) < 60
+    widths_found = sorted(f["location"]["width"] for f in faces)
+    assert widths_found[0] < 100 and widths_found[-1] > 300
+
+
+def test_no_face_in_coffee(engine, coffee_bgr):
+    with pytest.raises(SkinKioskError) as info:
+        engine.analyze(coffee_bgr)
+    assert info.value.kind is ErrorKind.NO_FACE
+
+
+def test_mesh_eye_corners_land_on_detector_eyes(engine, astronaut_bgr):
+    ctx = engine.face_contexts(astronaut_bgr)[0]
+    lm, kp = ctx.landmarks[:, :2], ctx.detection.keypoints
+    face_w = ctx.detection.width
+    # BlazeFace gives eye centres; the midpoint of each eye's two mesh corners must lie within 5 %.
+    right = (lm[33] + lm[133]) / 2
+    left = (lm[263] + lm[362]) / 2
+    assert np.linalg.norm(right - kp[0]) < 0.05 * face_w
+    assert np.linalg.norm(left - kp[1]) < 0.05 * face_w
+
+
+def test_regions_are_named_placed_and_exclusive(engine, astronaut_bgr):
+    ctx = engine.face_contexts(astronaut_bgr)[0]
+    regions = ctx.regions
+    for name in SKIN_REGIONS + EXCLUSIONS + ("face", "skin"):
+        assert regions.mask(name).any(), name
+    for name in SKIN_REGIONS:
+        overlap = (regions.mask(name) > 0) & (regions.mask("exclusion") > 0)
+        assert not overlap.any(), f"{name} overlaps an exclusion"
+    # the person's left is at larger x in the unmirrored crop
+    def cx(n: str) -> float:
+        return float(np.nonzero(regions.mask(n))[1].mean())
+
+    for pair in ("cheek", "under_eye", "crows_feet", "nasolabial", "eye", "brow"):
+        assert cx(f"{pair}_left") > cx(f"{pair}_right"), pair
+
+    def cy(n: str) -> float:
+        return float(np.nonzero(regions.mask(n))[0].mean())
+
+    assert cy("forehead") < cy("glabella") < cy("nose") < cy("perioral") < cy("chin")
+    assert cy("under_eye_left") < cy("cheek_left")
+    # crop coordinates map back into the detection box
+    eye = ctx.crop_to_original(regions.polygon("eye_left").mean(0, keepdims=True))[0]
+    assert np.linalg.norm(eye - ctx.detection.keypoints[1]) < 0.1 * ctx.detection.width
+    assert 40 < ctx.ipd_px < 400 and ctx.mm_per_px > 0
+
+
+def test_overlay_draws(engine, astronaut_bgr):
+    from edge.overlay import draw_faces
+
+    ctx = engine.face_contexts(astronaut_bgr)
+    out = draw_faces(astronaut_bgr, ctx)
+    assert out.shape == astronaut_bgr.shape and (out != astronaut_bgr).sum() > 1000
