@@ -129,6 +129,20 @@ class MqttConfig(Section):
     cert_file: Path | None = Field(None, description="Client certificate (mutual TLS).")
     key_file: Path | None = Field(None, description="Client key (mutual TLS).")
     keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive.")
+    client_id: str | None = Field(
+        None, max_length=128, description="MQTT client id; default 'skin-kiosk-<diary.device_id>' (unique per device)."
+    )
+    reconnect_min_s: float = Field(1.0, gt=0, le=3600, description="First reconnect delay; doubles per failure.")
+    reconnect_max_s: float = Field(120.0, gt=0, le=86400, description="Longest reconnect delay (backoff cap).")
+    max_inflight: int = Field(
+        50, ge=1, le=65535, description="QoS 1 messages sent and not yet acknowledged (PUBACK) at once."
+    )
+    max_publish_rate: float | None = Field(
+        None, gt=0, description="Messages per second cap for draining the outbox (None: as fast as acked)."
+    )
+    poll_interval_s: float = Field(
+        1.0, gt=0, le=60, description="How often an idle publisher looks for new outbox rows."
+    )
 
 
 class Settings(BaseSettings):
