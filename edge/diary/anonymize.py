@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import math
 import os
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ DARK_CIRCLE_TYPES = range(0, 3)
 EYE_BAG_TYPES = range(1, 4)
 ZONE_GRADES = ("0", "1", "2")
 DRYOIL_ZONES = 5
+_SCORE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
 
 
 # --- small, forgiving readers -------------------------------------------------------------------
@@ -165,9 +167,9 @@ def _extended_scores(extended: Mapping[str, Any]) -> dict[str, Any]:
     scores = extended.get("scores")
     if isinstance(scores, Mapping):
         picked = {
-            str(name): round(float(value), 2)
+            name: round(float(value), 2)
             for name, value in scores.items()
-            if str(name).isidentifier() and len(str(name)) <= 32
+            if isinstance(name, str) and _SCORE_NAME.fullmatch(name)
             and isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value) and 0 <= value <= 100
         }

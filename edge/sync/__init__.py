@@ -1,0 +1,1 @@
+"""Cloud sync: drains the diary's outbox to an MQTT broker. Reads nothing but the outbox."""
