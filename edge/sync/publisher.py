@@ -18,6 +18,7 @@ import argparse
 import logging
 import queue
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -80,6 +81,7 @@ class OutboxPublisher:
         self._inflight: dict[int, int] = {}  # mid -> outbox seq, for the current session only
         self._sent_upto = 0                   # highest seq sent in the current session
         self._idle = False                    # the last look found nothing new: poll slowly
+        self._unsaved_acks: list[int] = []    # acknowledged seqs not yet deleted from the outbox
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -126,12 +128,18 @@ class OutboxPublisher:
     # --- one turn of the loop ----------------------------------------------------------------------
 
     def _step(self) -> None:
-        acked = self._take_events(timeout=self._idle_timeout())
-        if acked:
-            self.outbox.delete(acked)
-            self.counters.acked_total += len(acked)
-        if self._session is not None:
-            self._send_more()
+        self._unsaved_acks += self._take_events(timeout=self._idle_timeout())
+        try:
+            if self._unsaved_acks:
+                self.outbox.delete(self._unsaved_acks)
+                self.counters.acked_total += len(self._unsaved_acks)
+                self._unsaved_acks = []
+            if self._session is not None:
+                self._send_more()
+        except sqlite3.Error as exc:
+            # e.g. the diary file locked for longer than the busy timeout: keep the acks, try again.
+            log.warning("outbox not reachable (%s); retrying in %.1fs", exc, self.poll_interval_s)
+            self._stop.wait(self.poll_interval_s)
 
     def _idle_timeout(self) -> float:
         if self._session is None:
@@ -178,7 +186,8 @@ class OutboxPublisher:
         for row in rows:
             mid = self.link.publish(self.topics.for_kind(row.kind), row.payload, self._session or 0)
             if mid is None:
-                return  # the link went down; its 'down' event follows
+                self._idle = True  # the link went down; wait for its 'down' event, do not spin
+                return
             self._inflight[mid] = row.seq
             self._sent_upto = row.seq
             self.counters.published_total += 1
