@@ -1,0 +1,1 @@
+"""One router per resource: analyze, health, metrics, kiosk (live preview + scan), diary, ui."""

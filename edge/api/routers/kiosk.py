@@ -1,0 +1,107 @@
+"""The kiosk page's endpoints: live preview and status (polled), scan, last captured image, forget.
+
+Loopback (the page on the device) needs no key. The captured photo lives in memory only, replaced by
+the next scan, erased by "delete my data" or after a few minutes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import cv2
+import numpy as np
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from edge.api.routers.analyze import check_available
+from edge.api.routers.deps import require_kiosk_access
+from edge.api.schemas import Envelope, ForgetRequest, ForgetResponse, KioskStatus, ScanRequest, ScanResponse
+from edge.api.state import ApiState, LastScan, get_state, to_thread
+from edge.errors import ErrorKind, SkinKioskError
+from edge.pipeline import Engine
+
+SCAN_JPEG_QUALITY = 92
+NO_STORE = {"Cache-Control": "no-store"}
+
+router = APIRouter(prefix="/api/v1/kiosk", tags=["kiosk"], dependencies=[Depends(require_kiosk_access)])
+
+
+def _live(state: ApiState) -> Any:
+    if state.live is None:
+        raise SkinKioskError(ErrorKind.NOT_FOUND, "no live source on this device")
+    return state.live
+
+
+@router.get("/preview.jpg", response_class=Response)
+async def preview(request: Request) -> Response:
+    """The latest preview frame (JPEG)."""
+    jpeg = _live(get_state(request)).snapshot_jpeg()
+    if jpeg is None:
+        raise SkinKioskError(ErrorKind.NOT_FOUND, "no preview frame yet")
+    return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.get("/status", response_model=KioskStatus)
+async def status(request: Request) -> dict[str, Any]:
+    """Face box (preview px) and guidance for the live screen."""
+    return _live(get_state(request)).status()
+
+
+def _encode_frame(frame: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, SCAN_JPEG_QUALITY])
+    if not ok:
+        raise SkinKioskError(ErrorKind.INTERNAL_ERROR, "cannot encode the captured frame")
+    return buf.tobytes()
+
+
+@router.post("/scan", response_model=ScanResponse, responses={404: {"model": Envelope}, 503: {"model": Envelope}})
+async def scan(request: Request, body: ScanRequest | None = None) -> ScanResponse:
+    """Analyse the current full-resolution frame with every available field (or those asked for),
+    through the same bounded pool as the API. The result's coordinates refer to `image_url`."""
+    state = get_state(request)
+    body = body or ScanRequest()
+    fields = body.face_field if body.face_field is not None else Engine.available_fields()
+    check_available(fields)
+    frame = _live(state).capture_frame()
+    if frame is None:
+        raise SkinKioskError(ErrorKind.NOT_FOUND, "no camera frame yet")
+    # The frame goes through JPEG once: the same bytes feed the analysis and the overlay, so the
+    # page's coordinates match its image exactly (and the API's decode path is reused).
+    jpeg = await to_thread(_encode_frame, frame)
+    envelope = await state.analyze_bytes(jpeg, list(fields), 1, body.extended, use_cache=False)
+    result_id = uuid.uuid4().hex
+    h, w = frame.shape[:2]
+    state.set_last_scan(LastScan(result_id, jpeg, w, h, envelope))
+    if hasattr(state.live, "last_result_id"):
+        state.live.last_result_id = result_id  # type: ignore[union-attr]
+    visit_id = None
+    if body.profile_id and state.diary is not None:
+        from edge.api.routers.diary import record_visit
+
+        visit_id = await record_visit(state, envelope, body.profile_id, body.track_changes)
+    return ScanResponse(result_id=result_id, envelope=envelope, image_url=f"/api/v1/kiosk/last/image.jpg?id={result_id}",
+                        image_width=w, image_height=h, fields=list(fields), visit_id=visit_id)
+
+
+@router.get("/last/image.jpg", response_class=Response)
+async def last_image(request: Request, id: str | None = None) -> Response:  # noqa: A002 (query name)
+    """The frame of the last scan (JPEG), while it is kept."""
+    scan_ = get_state(request).last_scan
+    if scan_ is None or (id is not None and id != scan_.result_id):
+        raise SkinKioskError(ErrorKind.NOT_FOUND, "no captured image (erased or expired)")
+    return Response(scan_.jpeg, media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.post("/forget", response_model=ForgetResponse)
+async def forget(request: Request, body: ForgetRequest | None = None) -> ForgetResponse:
+    """"Delete my data": erase the captured image and result now and, with a profile id, the diary
+    profile with all its visits (a deletion notice is queued for the cloud copy)."""
+    state = get_state(request)
+    body = body or ForgetRequest()
+    cleared = state.set_last_scan(None)
+    state.cache.clear()  # the result cache may hold this person's face list
+    deleted = False
+    if body.profile_id and state.diary is not None:
+        deleted = await to_thread(state.diary.delete_profile, body.profile_id)
+    return ForgetResponse(cleared_scan=cleared, deleted_profile=deleted, diary_available=state.diary is not None)

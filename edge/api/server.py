@@ -1,0 +1,91 @@
+"""`skin-kiosk serve`: the API and the kiosk page under uvicorn.
+
+Refuses (exit 2) to bind a non-loopback address while no API key is configured: the open mode is
+for the device itself only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import socket
+import sys
+from typing import Any
+
+from edge.api.live import LiveSource, ReplayLive
+from edge.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+EXIT_CONFIG = 2
+
+
+def is_loopback_host(host: str) -> bool:
+    """True if every address `host` names is loopback (a name is resolved; 0.0.0.0/:: are not)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(str(i[4][0]).split("%")[0]).is_loopback for i in infos)
+
+
+def replay_live(settings: Settings) -> ReplayLive:
+    """The demo photo(s) as a camera, with the face box found once by a private engine."""
+    from edge.pipeline import Engine
+
+    def locate(frame: Any) -> dict[str, float] | None:
+        engine = Engine.from_settings(settings)
+        try:
+            faces = engine.analyze(frame, [], max_faces=1)
+        except Exception:
+            return None
+        finally:
+            engine.close()
+        return faces[0]["location"] if faces else None
+
+    cap = settings.capture
+    return ReplayLive(cap.replay_path, preview_size=(cap.lores_width, cap.lores_height), fps=cap.replay_fps,
+                      locate=locate)
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None,
+          args: argparse.Namespace | None = None, *, live: LiveSource | None = None) -> int:
+    """Run until interrupted; returns the process exit status."""
+    import uvicorn
+
+    from edge.api.app import create_app
+    from edge.api.auth import load_api_keys
+
+    host = host or settings.api.host
+    port = port or settings.api.port
+    try:
+        keys = load_api_keys(settings.api)
+    except ConfigError as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if not keys and not is_loopback_host(host):
+        print(f"serve: refusing to listen on {host}: no API key is configured, so the API would be open to "
+              "the network. Set api.api_keys or api.api_keys_file (e.g. a systemd credential), or bind to "
+              "127.0.0.1.", file=sys.stderr)
+        return EXIT_CONFIG
+    diary = None
+    try:
+        from edge.diary.store import DiaryStore
+
+        diary = DiaryStore.from_settings(settings)
+    except Exception as exc:  # the kiosk still works without its diary; say why
+        log.warning("diary disabled: %s", exc)
+    app = create_app(settings, live=live if live is not None else replay_live(settings), diary=diary)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    print(f"skin-kiosk: kiosk page and API on http://{host}:{port}/ (docs at /docs)", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        if diary is not None:
+            diary.close()
+    return 0

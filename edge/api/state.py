@@ -1,0 +1,105 @@
+"""Everything the routers share, built once per app and kept on `app.state.api`."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+
+from edge.api.auth import Authenticator
+from edge.api.cache import ResultCache, cache_key
+from edge.api.live import LiveSource
+from edge.api.metrics import ApiMetrics
+from edge.api.pool import EngineLike, InferencePool
+from edge.config import RequestConfig, Settings
+from edge.envelope import success
+from edge.pipeline import StageTimer
+from edge.request import decode_image
+
+if TYPE_CHECKING:
+    from edge.diary.store import DiaryStore
+
+LAST_SCAN_TTL_S = 300.0  # the captured photo is forgotten after this long, even without "delete"
+
+
+@dataclass
+class LastScan:
+    result_id: str
+    jpeg: bytes
+    width: int
+    height: int
+    envelope: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    pool: InferencePool
+    cache: ResultCache
+    auth: Authenticator
+    metrics: ApiMetrics
+    live: LiveSource | None = None
+    diary: DiaryStore | None = None
+    started_at: float = field(default_factory=time.time)
+    _last_scan: LastScan | None = None
+    _scan_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- the kiosk's last scan (memory only) -------------------------------------------------------
+    @property
+    def last_scan(self) -> LastScan | None:
+        with self._scan_lock:
+            scan = self._last_scan
+            if scan is not None and time.monotonic() - scan.at > LAST_SCAN_TTL_S:
+                self._last_scan = scan = None
+            return scan
+
+    def set_last_scan(self, scan: LastScan | None) -> bool:
+        """Replace (or with None, erase) the last scan; True if one was there."""
+        with self._scan_lock:
+            had = self._last_scan is not None
+            self._last_scan = scan
+            return had
+
+    # --- analysis through the pool and the cache ---------------------------------------------------
+    async def analyze_bytes(self, data: bytes, fields: list[str], max_faces: int, extended: bool,
+                            *, use_cache: bool = True) -> dict[str, Any]:
+        """The success envelope for image bytes; raises SkinKioskError (never cached)."""
+        key = cache_key(data, fields, max_faces, extended)
+        if use_cache and self.cache.enabled:
+            hit = self.cache.get(key)
+            self.metrics.cache.labels("hit" if hit is not None else "miss").inc()
+            if hit is not None:
+                return success(hit, cached=True)
+        limits = self.settings.request
+        faces, stage_ms = await self.pool.run(lambda engine: run_analysis(engine, data, limits, fields,
+                                                                          max_faces, extended))
+        self.metrics.observe_stages(stage_ms)
+        if use_cache:
+            self.cache.put(key, faces)
+        return success(faces)
+
+
+def run_analysis(engine: EngineLike, data: bytes, limits: RequestConfig, fields: list[str], max_faces: int,
+                 extended: bool) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """On a worker thread: decode (bounded, EXIF-oriented) and analyse; stage times in ms."""
+    timer = StageTimer()
+    t0 = time.perf_counter()
+    decoded = decode_image(data, limits)
+    timer.add("decode", time.perf_counter() - t0)
+    faces = engine.analyze(decoded.image, fields, max_faces=max_faces, extended=extended,
+                           to_original=decoded.to_original, timer=timer)
+    return faces, timer.ms
+
+
+def get_state(request: Request) -> ApiState:
+    return request.app.state.api
+
+
+async def to_thread(fn: Any, *args: Any) -> Any:
+    """Short blocking work (SQLite, JPEG encode of a preview) off the event loop."""
+    return await asyncio.to_thread(fn, *args)
