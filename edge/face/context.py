@@ -52,6 +52,13 @@ class FaceContext:
         return MEAN_IPD_MM / max(self.ipd_px, 1e-6)
 
     @property
+    def crop_px_per_image_px(self) -> float:
+        """> 1 when the crop upsamples the face (small or distant face): finer detail than about
+        one crop pixel per this many is not really in the photo, and detectors of fine features
+        (pores, fine lines) should take that into account."""
+        return float(np.hypot(self.crop_matrix[0, 0], self.crop_matrix[1, 0]))
+
+    @property
     def crop_to_image_matrix(self) -> np.ndarray:
         m = np.vstack([self.crop_matrix, [0.0, 0.0, 1.0]])
         return np.linalg.inv(m)[:2]
