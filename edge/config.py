@@ -92,6 +92,13 @@ class CaptureConfig(Section):
     lores_width: int = Field(640, ge=160, description="Tracking (lores) stream width.")
     lores_height: int = Field(480, ge=120, description="Tracking (lores) stream height.")
     frame_timeout_s: float = Field(2.0, gt=0, description="Longest wait for one frame before the source is reopened.")
+    enabled: bool = Field(
+        True, description="`skin-kiosk serve` runs the capture daemon (tracking, gate, auto-capture); False: API and "
+        "page only, the preview replaying the demo photos."
+    )
+    analysis_fields: list[str] | None = Field(
+        None, description="face_field names analysed on a capture; None: every field available on this device."
+    )
 
 
 class GateConfig(Section):

@@ -73,6 +73,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
               "the network. Set api.api_keys or api.api_keys_file (e.g. a systemd credential), or bind to "
               "127.0.0.1.", file=sys.stderr)
         return EXIT_CONFIG
+    if live is None and settings.capture.enabled:
+        from edge.kiosk.run import run_kiosk  # the capture daemon feeds the page; same checks above
+
+        return run_kiosk(settings, host, port)
     diary = None
     try:
         from edge.diary.store import DiaryStore

@@ -1,0 +1,1 @@
+"""The kiosk daemon: capture -> tracker -> quality gate -> triggered analysis -> UI and diary."""

@@ -1,0 +1,131 @@
+"""`skin-kiosk serve` with the capture daemon: one process runs capture, tracking, the gate, auto-capture,
+the REST API and the kiosk page.
+
+Start-up: the diary opens, the kiosk loops start and load their models, uvicorn binds; then READY=1
+goes to systemd and the watchdog pings while every loop beats. SIGTERM/SIGINT: STOPPING=1, uvicorn
+stops accepting and finishes its requests, the in-flight analysis finishes and is stored in the
+diary, the diary closes, exit 0. (Plain uvicorn re-raises the signal after its shutdown, which would
+kill the process before the analysis is stored; `_KioskServer` keeps the signal.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import cv2
+
+from edge.capture.base import Frame
+from edge.kiosk.notify import Notifier
+from edge.kiosk.service import KioskService, SystemdWatchdog
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from edge.config import Settings
+
+log = logging.getLogger(__name__)
+
+GRACEFUL_HTTP_S = 10.0  # longest uvicorn waits for open requests on shutdown
+RESULT_JPEG_QUALITY = 92
+READY_POLL_S = 0.05
+EXIT_OK = 0
+
+
+class _KioskServer:
+    """uvicorn.Server whose signal handling stops serving without re-raising the signal afterwards."""
+
+    def __new__(cls, config: Any, on_signal: Any) -> Any:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                if threading.current_thread() is not threading.main_thread():
+                    yield
+                    return
+                previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+                try:
+                    yield
+                finally:
+                    for sig, handler in previous.items():
+                        signal.signal(sig, handler)
+
+            def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+                on_signal(sig)
+                super().handle_exit(sig, frame)
+
+        return Server(config)
+
+
+def publish_results_to(app: FastAPI, service: KioskService) -> None:
+    """Auto-capture results become the page's "last scan" (image + envelope), as a Scan would."""
+    from edge.api.state import LastScan
+
+    def on_result(record: dict[str, Any], frame: Frame) -> None:
+        ok, buf = cv2.imencode(".jpg", frame.main, [cv2.IMWRITE_JPEG_QUALITY, RESULT_JPEG_QUALITY])
+        if ok and record["outcome"] == "ok":
+            h, w = frame.main.shape[:2]
+            app.state.api.set_last_scan(LastScan(record["id"], buf.tobytes(), w, h, record["envelope"]))
+
+    service.result_listeners.append(on_result)
+
+
+def run_kiosk(settings: Settings, host: str, port: int) -> int:
+    """Run capture + API + UI until SIGTERM/SIGINT; the exit status (0 after an orderly stop)."""
+    import uvicorn
+
+    from edge.api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    notifier = Notifier.from_env()
+    diary = None
+    try:
+        from edge.diary.store import DiaryStore
+
+        diary = DiaryStore.from_settings(settings)
+    except Exception as exc:  # the kiosk still works without its diary; say why
+        log.warning("diary disabled: %s", exc)
+    service = KioskService(settings, diary=diary).start()
+    watchdog = SystemdWatchdog(notifier, service.alive)
+    app = create_app(settings, live=service, diary=diary)
+    publish_results_to(app, service)
+    stopping = threading.Event()
+
+    def on_signal(sig: int) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            notifier.stopping(f"signal {signal.Signals(sig).name}: finishing")
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False,
+                            timeout_graceful_shutdown=GRACEFUL_HTTP_S)
+    server = _KioskServer(config, on_signal)
+
+    def announce_ready() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(READY_POLL_S)
+        if server.started:
+            watchdog.start(f"serving http://{host}:{port}/")
+
+    threading.Thread(target=announce_ready, name="kiosk-ready", daemon=True).start()
+    print(f"skin-kiosk: kiosk page and API on http://{host}:{port}/ (capture: {service.source_name or 'starting'})",
+          file=sys.stderr)
+    try:
+        server.run()
+    finally:
+        watchdog.stop()
+        if not stopping.is_set():
+            notifier.stopping("stopping")
+        service.stop()  # finishes and stores the in-flight analysis
+        if diary is not None:
+            diary.close()
+        notifier.close()
+        log.info("kiosk stopped: %s", {k: service.status()[k] for k in ("frames", "dropped_frames", "captures")})
+    return EXIT_OK
