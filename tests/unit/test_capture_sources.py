@@ -1,0 +1,123 @@
+"""Frame sources: replay (folder, video, looping, pacing), OpenCV (file), Picamera2 absent, auto choice."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.capture.base import FrameTimeout, SourceError, SourceExhausted, fit_size, open_source, split_streams
+from edge.capture.opencv import OpenCVSource
+from edge.capture.picamera import PicameraSource
+from edge.capture.replay import ReplaySource
+from edge.config import CaptureConfig
+
+
+def numbered(i: int, size: tuple[int, int] = (960, 720)) -> np.ndarray:
+    img = np.zeros((size[1], size[0], 3), np.uint8)
+    img[:, :] = (10 * i, 100, 200 - 10 * i)
+    return img
+
+
+@pytest.fixture
+def video(tmp_path: Path) -> Path:
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (960, 720))
+    for i in range(5):
+        writer.write(numbered(i))
+    writer.release()
+    return path
+
+
+def test_split_streams_fit_sizes() -> None:
+    main, lores = split_streams(np.zeros((1080, 1920, 3), np.uint8), (1920, 1080), (640, 480))
+    assert main.shape[:2] == (1080, 1920) and lores.shape[:2] == (360, 640)  # aspect kept
+    assert fit_size(512, 512, 640, 480) == (480, 480)
+    assert fit_size(100, 50, 640, 480) == (100, 50)  # never upscaled
+
+
+def test_replay_folder_loops_and_keeps_order(tmp_path: Path) -> None:
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i:02d}.png"), numbered(i))
+    source = ReplaySource(tmp_path, fps=200, main_size=(1920, 1080), lores_size=(640, 480))
+    source.open()
+    frames = [source.read(1.0) for _ in range(7)]
+    assert [f.seq for f in frames] == [0, 1, 2, 0, 1, 2, 0]
+    assert frames[1].main.shape[:2] == (720, 960) and frames[1].lores.shape[:2] == (480, 640)
+    assert frames[1].lores_to_main == (1.5, 1.5)
+    assert int(frames[2].lores[0, 0, 0]) == 20
+    source.close()
+
+
+def test_replay_is_paced(tmp_path: Path) -> None:
+    cv2.imwrite(str(tmp_path / "a.png"), numbered(0, (64, 48)))
+    source = ReplaySource(tmp_path, fps=50)
+    source.open()
+    t0 = time.monotonic()
+    for _ in range(11):
+        source.read(1.0)
+    assert time.monotonic() - t0 >= 10 / 50 * 0.9
+    with pytest.raises(FrameTimeout):
+        _slow_read(tmp_path)
+
+
+def _slow_read(folder: Path) -> None:
+    source = ReplaySource(folder, fps=0.5)
+    source.open()
+    source.read(1.0)
+    source.read(0.05)  # the next frame is 2 s away: the timeout wins
+
+
+def test_replay_video_loops_or_ends(video: Path) -> None:
+    source = ReplaySource(video, fps=500)
+    source.open()
+    assert [source.read(1.0).seq for _ in range(7)] == [0, 1, 2, 3, 4, 0, 1]
+    once = ReplaySource(video, fps=500, loop=False)
+    once.open()
+    for _ in range(5):
+        once.read(1.0)
+    with pytest.raises(SourceExhausted):
+        once.read(1.0)
+
+
+def test_replay_missing_path_is_a_source_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="does not exist"):
+        ReplaySource(tmp_path / "nope", fps=10).open()
+    with pytest.raises(SourceError, match="no images"):
+        ReplaySource(tmp_path, fps=10).open()
+
+
+def test_opencv_reads_a_file_then_reports_the_end(video: Path) -> None:
+    source = OpenCVSource(str(video), lores_size=(320, 240))
+    source.open()
+    frames = [source.read(2.0) for _ in range(5)]
+    assert frames[0].main.shape[:2] == (720, 960) and frames[0].lores.shape[:2] == (240, 320)
+    with pytest.raises(SourceError):
+        for _ in range(5):
+            source.read(0.5)
+    source.close()
+
+
+def test_opencv_bad_device_is_a_source_error() -> None:
+    with pytest.raises(SourceError, match="cannot open"):
+        OpenCVSource("/nonexistent/video.avi").open()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("picamera2") is not None, reason="picamera2 is installed here")
+def test_picamera_absent_is_a_clear_message() -> None:
+    source = open_source(CaptureConfig(source="picamera"))
+    assert isinstance(source, PicameraSource)
+    assert "picamera2" not in sys.modules  # imported only when opened
+    with pytest.raises(SourceError, match="python3-picamera2"):
+        source.open()
+
+
+def test_auto_falls_back_to_replay(tmp_path: Path) -> None:
+    cv2.imwrite(str(tmp_path / "a.png"), numbered(0))
+    source = open_source(CaptureConfig(source="auto", device="/nonexistent/cam", replay_path=tmp_path))
+    assert isinstance(source, ReplaySource)
