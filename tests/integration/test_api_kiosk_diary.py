@@ -1,0 +1,101 @@
+"""Kiosk endpoints on the replay source and the diary routes (real SQLite file), over real uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from edge.api.app import create_app
+from edge.api.live import LiveSource, ReplayLive
+from edge.errors import ErrorKind
+from tests.integration.api_harness import DEMO_PHOTO, Server, api_settings, running
+
+pytestmark = pytest.mark.skipif(not DEMO_PHOTO.exists(), reason="demo photo missing: run scripts/setup.sh")
+
+KIOSK = "/api/v1/kiosk"
+DIARY = "/api/v1/diary"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    from edge.diary.store import DiaryStore
+
+    diary = DiaryStore(tmp_path_factory.mktemp("diary") / "diary.sqlite3", device_secret=b"k" * 32)
+    live = ReplayLive(DEMO_PHOTO, preview_size=(640, 480))
+    assert isinstance(live, LiveSource)
+    with running(create_app(api_settings(workers=1, queue_size=2), live=live, diary=diary)) as srv:
+        yield srv
+    diary.close()
+
+
+def test_preview_and_status(server: Server) -> None:
+    preview = httpx.get(server.base_url + KIOSK + "/preview.jpg")
+    assert preview.status_code == 200 and preview.content[:3] == b"\xff\xd8\xff"
+    assert preview.headers["cache-control"] == "no-store"
+    status = httpx.get(server.base_url + KIOSK + "/status").json()
+    assert status["frame_size"] == [640, 360]  # 1280x720 fitted into 640x480
+    assert {"face", "guidance", "gate", "fps", "last_result_id"} <= set(status)
+
+
+def test_scan_returns_envelope_and_image(server: Server) -> None:
+    scan = httpx.post(server.base_url + KIOSK + "/scan", timeout=30).json()
+    env = scan["envelope"]
+    assert env["error_code"] == 0 and env["result"]["face_num"] == 1
+    assert (scan["image_width"], scan["image_height"]) == (1280, 720)
+    image = httpx.get(server.base_url + scan["image_url"])
+    assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
+    assert httpx.get(server.base_url + KIOSK + "/status").json()["last_result_id"] == scan["result_id"]
+    stale = httpx.get(server.base_url + KIOSK + "/last/image.jpg?id=other")
+    assert stale.json()["error_code"] == ErrorKind.NOT_FOUND.code
+
+
+def test_diary_profile_scan_history_and_delete(server: Server) -> None:
+    base = server.base_url
+    created = httpx.post(base + DIARY + "/profiles", json={"pin": "482913"})
+    assert created.status_code == 201
+    profile = created.json()
+    assert profile["has_pin"] is True
+    taken = httpx.post(base + DIARY + "/profiles", json={"pin": "482913"})
+    assert taken.json()["error_code"] == ErrorKind.INVALID_PARAMETER.code
+    assert httpx.post(base + DIARY + "/login", json={"pin": "482913"}).json()["profile_id"] == profile["profile_id"]
+    assert httpx.post(base + DIARY + "/login", json={"pin": "000000"}).json()["error_code"] == ErrorKind.NOT_FOUND.code
+
+    for _ in range(2):
+        scan = httpx.post(base + KIOSK + "/scan", json={"profile_id": profile["profile_id"]}, timeout=30).json()
+        assert scan["visit_id"]
+    history = httpx.get(base + DIARY + f"/profiles/{profile['profile_id']}/history").json()
+    assert len(history["visits"]) == 2
+    assert history["visits"][0]["taken_at"] <= history["visits"][1]["taken_at"]
+
+    # Delete my data: the scan image and the diary go together.
+    forget = httpx.post(base + KIOSK + "/forget", json={"profile_id": profile["profile_id"]}).json()
+    assert forget == {"cleared_scan": True, "deleted_profile": True, "diary_available": True}
+    assert httpx.get(base + KIOSK + "/last/image.jpg").status_code == 404
+    gone = httpx.get(base + DIARY + f"/profiles/{profile['profile_id']}/history")
+    assert (gone.status_code, gone.json()["error_code"]) == (404, ErrorKind.NOT_FOUND.code)
+    assert httpx.delete(base + DIARY + f"/profiles/{profile['profile_id']}").status_code == 404
+
+
+def test_profile_without_pin_and_bad_pin(server: Server) -> None:
+    anon = httpx.post(server.base_url + DIARY + "/profiles").json()
+    assert anon["has_pin"] is False
+    assert httpx.delete(server.base_url + DIARY + f"/profiles/{anon['profile_id']}").json() == {"deleted": True}
+    bad = httpx.post(server.base_url + DIARY + "/profiles", json={"pin": "12"})
+    assert (bad.status_code, bad.json()["error_code"]) == (400, ErrorKind.INVALID_PARAMETER.code)
+    unknown = httpx.post(server.base_url + KIOSK + "/scan", json={"profile_id": "nobody"}, timeout=30)
+    assert unknown.json()["error_code"] == ErrorKind.NOT_FOUND.code
+
+
+def test_without_live_source_or_diary() -> None:
+    with running(create_app(api_settings(workers=1, queue_size=0))) as srv:
+        assert httpx.get(srv.base_url + DIARY + "/status").json() == {"available": False}
+        no_diary = httpx.post(srv.base_url + DIARY + "/profiles", json={})
+        assert (no_diary.status_code, no_diary.json()["error_code"]) == (404, ErrorKind.NOT_FOUND.code)
+        forget = httpx.post(srv.base_url + KIOSK + "/forget", json={})
+        assert forget.json() == {"cleared_scan": False, "deleted_profile": False, "diary_available": False}
+        for path in ("/status", "/preview.jpg"):
+            assert httpx.get(srv.base_url + KIOSK + path).json()["error_code"] == ErrorKind.NOT_FOUND.code
+        assert httpx.post(srv.base_url + KIOSK + "/scan").json()["error_code"] == ErrorKind.NOT_FOUND.code
+        assert httpx.get(srv.base_url + "/").status_code == 200  # the page itself still loads
