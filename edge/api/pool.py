@@ -65,6 +65,16 @@ class InferencePool:
             return max(0, self._admitted - self._running)
 
     @property
+    def saturated(self) -> bool:
+        """Every slot is taken: a new job would be refused."""
+        with self._lock:
+            return self._admitted >= self.workers + self.queue_size
+
+    def refuse_if_saturated(self) -> None:
+        if self.saturated:
+            raise SkinKioskError(ErrorKind.BUSY, f"{self.workers} worker(s) and {self.queue_size} queued job(s) in use")
+
+    @property
     def running(self) -> int:
         with self._lock:
             return self._running

@@ -146,6 +146,10 @@ async def image_bytes(state: ApiState, params: dict[str, Any]) -> bytes:
 async def analyze(request: Request) -> JSONResponse:
     """Analyse one image: the seed's envelope, HTTP status from the error catalogue."""
     state = get_state(request)
+    if not state.cache.enabled:
+        # Refuse before reading and parsing the body: under overload a refusal must cost next to
+        # nothing. (With the cache on, a hit needs no worker, so the body is read first.)
+        state.pool.refuse_if_saturated()
     params = await parse_params(request, max_body_bytes(state))
     max_faces = parse_max_face_num(params.get("max_face_num"))
     fields = parse_face_fields(params.get("face_field"))

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Benchmark the REST API on loopback: N concurrent clients posting the demo photo.
+
+Starts `skin-kiosk serve` on a free 127.0.0.1 port in a subprocess (cache off, so every request is
+analysed; pool size from --workers/--queue-size), then runs two phases of --seconds each:
+
+  1. "within capacity": as many clients as the pool admits (workers + queue_size): throughput, p50/p99;
+  2. "overload": --overload x that many clients: admitted requests keep their latency, the rest get
+     503 BUSY (with Retry-After) quickly instead of waiting -- the point of the bounded queue.
+
+    scripts/bench_api.py [--seconds 10] [--workers 2] [--queue-size 4] [--overload 4] [--fields LIST]
+    scripts/bench_api.py --url http://127.0.0.1:8080 --clients 8   # an already running server
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTO = ROOT / "data" / "demo" / "astronaut.jpg"
+ANALYZE = "/face/effect/skin_analyze"
+START_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Phase:
+    name: str
+    clients: int
+    ok_ms: list[float] = field(default_factory=list)
+    busy_ms: list[float] = field(default_factory=list)
+    other: dict[int, int] = field(default_factory=dict)
+    timeouts: int = 0
+    seconds: float = 0.0
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+async def client(base: str, photo: bytes, fields: str, until: float, phase: Phase) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S) as http:
+        while time.monotonic() < until:
+            t0 = time.perf_counter()
+            try:
+                r = await http.post(ANALYZE, files={"image": ("a.jpg", photo, "image/jpeg")},
+                                    data={"face_field": fields} if fields else None)
+            except httpx.TimeoutException:
+                phase.timeouts += 1
+                continue
+            ms = (time.perf_counter() - t0) * 1000
+            code = r.json().get("error_code", -1)
+            if code == 0:
+                phase.ok_ms.append(ms)
+            elif code == 1203:
+                phase.busy_ms.append(ms)
+                # A polite client honours Retry-After; the bench only backs off a little so it keeps
+                # the queue full and measures how fast refusals are.
+                await asyncio.sleep(0.05)
+            else:
+                phase.other[code] = phase.other.get(code, 0) + 1
+
+
+async def run_phase(base: str, photo: bytes, fields: str, phase: Phase, seconds: float) -> Phase:
+    t0 = time.monotonic()
+    until = t0 + seconds
+    await asyncio.gather(*(client(base, photo, fields, until, phase) for _ in range(phase.clients)))
+    phase.seconds = time.monotonic() - t0
+    return phase
+
+
+def report(phase: Phase) -> None:
+    ok, busy = phase.ok_ms, phase.busy_ms
+    print(f"\n{phase.name}: {phase.clients} concurrent clients, {phase.seconds:.1f} s")
+    print(f"  200 OK   : {len(ok):5d}  throughput {len(ok) / phase.seconds:6.1f} req/s   "
+          f"p50 {pct(ok, 50):7.1f} ms  p99 {pct(ok, 99):7.1f} ms  max {max(ok, default=float('nan')):7.1f} ms")
+    if busy:
+        print(f"  503 BUSY : {len(busy):5d}  {len(busy) / phase.seconds:6.1f} req/s              "
+              f"p50 {pct(busy, 50):7.1f} ms  p99 {pct(busy, 99):7.1f} ms  max {max(busy):7.1f} ms")
+    if phase.other:
+        print(f"  other error codes: {phase.other}")
+    print(f"  client timeouts: {phase.timeouts}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "SKIN_KIOSK_API__WORKERS": str(args.workers),
+           "SKIN_KIOSK_API__QUEUE_SIZE": str(args.queue_size), "SKIN_KIOSK_API__CACHE_SIZE": "0",
+           "SKIN_KIOSK_RUNTIME__NUM_THREADS": str(args.threads)}
+    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not become ready")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="bench this running server instead of starting one")
+    parser.add_argument("--clients", type=int, help="clients in phase 1 (default: workers + queue_size)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--queue-size", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="TFLite threads per worker")
+    parser.add_argument("--overload", type=float, default=4.0, help="phase 2 clients = this x phase 1 clients")
+    parser.add_argument("--fields", default="", help="face_field for every request (default: location only)")
+    args = parser.parse_args()
+    photo = PHOTO.read_bytes()
+    proc = None
+    if args.url:
+        base = args.url.rstrip("/")
+    else:
+        proc, base = start_server(args)
+    try:
+        capacity = args.clients or args.workers + args.queue_size
+        print(f"bench_api: {base}{ANALYZE}, photo {PHOTO.name} ({len(photo)} bytes), fields={args.fields or '-'}, "
+              f"workers={args.workers} queue_size={args.queue_size} (cache off)")
+        asyncio.run(run_phase(base, photo, args.fields, Phase("warm-up", 1), 1.0))
+        report(asyncio.run(run_phase(base, photo, args.fields, Phase("within capacity", capacity), args.seconds)))
+        over = max(capacity + 1, round(capacity * args.overload))
+        report(asyncio.run(run_phase(base, photo, args.fields, Phase("overload", over), args.seconds)))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
