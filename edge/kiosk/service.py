@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 BACKOFF_INITIAL_S = 0.5
 BACKOFF_MAX_S = 8.0
 IDLE_WAIT_S = 0.25  # longest a loop sleeps without beating its heartbeat
+STALL_MARGIN_S = 0.5  # slack on top of the longest legitimate silence of the capture loop
 ANALYSIS_MAX_S = 120.0  # an analysis running longer than this counts as a hung inference loop
 PREVIEW_JPEG_QUALITY = 80
 FPS_WINDOW = 30  # frames over which the tracker fps is averaged
@@ -224,7 +225,8 @@ class KioskService:
     # --- life cycle ---------------------------------------------------------------------------------
     def start(self, wait_s: float = 30.0) -> KioskService:
         """Start the loops; returns once each has loaded its models (or `wait_s` passed)."""
-        capture_limit = max(self.cfg.frame_timeout_s, self.backoff.maximum) + 2 * IDLE_WAIT_S + 1.0
+        # A healthy capture loop beats at least once per read timeout or backoff step.
+        capture_limit = max(self.cfg.frame_timeout_s, self.backoff.maximum) + 2 * IDLE_WAIT_S + STALL_MARGIN_S
         self.heartbeats.register("capture", capture_limit)
         self.heartbeats.register("tracking", max(5.0, 20 * IDLE_WAIT_S))
         self.heartbeats.register("analysis", ANALYSIS_MAX_S)
@@ -421,7 +423,8 @@ class KioskService:
         elapsed = time.perf_counter() - t0
         metrics.STAGE_SECONDS.labels("analysis").observe(elapsed)
         metrics.CAPTURES.labels(job.trigger, outcome).inc()
-        record = {"id": job.id, "trigger": job.trigger, "taken_at": job.created, "outcome": outcome,
+        record = {"id": job.id, "trigger": job.trigger, "taken_at": job.created, "frame_seq": job.frame.seq,
+                  "outcome": outcome,
                   "visit_id": visit_id, "analysis_ms": round(elapsed * 1000, 1), "envelope": envelope}
         with self._lock:
             self.results[job.id] = record
@@ -465,7 +468,8 @@ class KioskService:
         with self._lock:
             track, gate = self.track, self.gate
             return {
-                "frame_size": None if frame is None else [int(frame.lores.shape[1]), int(frame.lores.shape[0])],
+                "frame_size": ([self.cfg.lores_width, self.cfg.lores_height] if frame is None
+                               else [int(frame.lores.shape[1]), int(frame.lores.shape[0])]),
                 "face": None if track is None or gate.reason is GateReason.NO_FACE else track.as_dict(),
                 "guidance": gate.guidance,
                 "gate": gate.reason.value,
