@@ -34,6 +34,7 @@ class LastScan:
     height: int
     envelope: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    fields: list[str] | None = None  # None: read from the face object (e.g. an auto-capture)
 
 
 @dataclass

@@ -47,6 +47,8 @@ def test_scan_returns_envelope_and_image(server: Server) -> None:
     image = httpx.get(server.base_url + scan["image_url"])
     assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
     assert httpx.get(server.base_url + KIOSK + "/status").json()["last_result_id"] == scan["result_id"]
+    last = httpx.get(server.base_url + KIOSK + "/last").json()
+    assert (last["result_id"], last["envelope"], last["fields"]) == (scan["result_id"], env, scan["fields"])
     stale = httpx.get(server.base_url + KIOSK + "/last/image.jpg?id=other")
     assert stale.json()["error_code"] == ErrorKind.NOT_FOUND.code
 
@@ -73,6 +75,7 @@ def test_diary_profile_scan_history_and_delete(server: Server) -> None:
     forget = httpx.post(base + KIOSK + "/forget", json={"profile_id": profile["profile_id"]}).json()
     assert forget == {"cleared_scan": True, "deleted_profile": True, "diary_available": True}
     assert httpx.get(base + KIOSK + "/last/image.jpg").status_code == 404
+    assert httpx.get(base + KIOSK + "/last").status_code == 404
     gone = httpx.get(base + DIARY + f"/profiles/{profile['profile_id']}/history")
     assert (gone.status_code, gone.json()["error_code"]) == (404, ErrorKind.NOT_FOUND.code)
     assert httpx.delete(base + DIARY + f"/profiles/{profile['profile_id']}").status_code == 404
@@ -99,3 +102,24 @@ def test_without_live_source_or_diary() -> None:
             assert httpx.get(srv.base_url + KIOSK + path).json()["error_code"] == ErrorKind.NOT_FOUND.code
         assert httpx.post(srv.base_url + KIOSK + "/scan").json()["error_code"] == ErrorKind.NOT_FOUND.code
         assert httpx.get(srv.base_url + "/").status_code == 200  # the page itself still loads
+
+
+def test_auto_capture_result_and_extra_status_keys() -> None:
+    """A daemon LiveSource may add status keys, and may publish results the page did not ask for."""
+    from edge.api.state import LastScan
+
+    class Daemon(ReplayLive):
+        def status(self) -> dict[str, object]:
+            return {**super().status(), "measures": {"sharpness": 55.0}, "source": "replay"}
+
+    app = create_app(api_settings(workers=1, queue_size=0), live=Daemon(DEMO_PHOTO))
+    face = {"face_token": "0" * 32, "location": {"left": 1.0, "top": 2.0, "width": 3.0, "height": 4.0, "degree": 0},
+            "skin": {"smooth": 2}, "wrinkle": {"wrinkle_num": 0, "wrinkle_types": [], "wrinkle_data": []}}
+    envelope = {"error_code": 0, "error_msg": "SUCCESS", "log_id": 1, "timestamp": 1, "cached": 0,
+                "result": {"face_num": 1, "face_list": [face]}}
+    app.state.api.set_last_scan(LastScan("auto-1", DEMO_PHOTO.read_bytes(), 1280, 720, envelope))
+    with running(app) as srv:
+        status = httpx.get(srv.base_url + KIOSK + "/status").json()
+        assert status["measures"] == {"sharpness": 55.0} and status["source"] == "replay"
+        last = httpx.get(srv.base_url + KIOSK + "/last").json()
+        assert last["result_id"] == "auto-1" and last["fields"] == ["smooth", "wrinkle"]

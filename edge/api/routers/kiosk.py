@@ -14,6 +14,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from edge.analysis.base import FACE_FIELDS
 from edge.api.routers.analyze import check_available
 from edge.api.routers.deps import require_kiosk_access
 from edge.api.schemas import Envelope, ForgetRequest, ForgetResponse, KioskStatus, ScanRequest, ScanResponse
@@ -72,7 +73,7 @@ async def scan(request: Request, body: ScanRequest | None = None) -> ScanRespons
     envelope = await state.analyze_bytes(jpeg, list(fields), 1, body.extended, use_cache=False)
     result_id = uuid.uuid4().hex
     h, w = frame.shape[:2]
-    state.set_last_scan(LastScan(result_id, jpeg, w, h, envelope))
+    state.set_last_scan(LastScan(result_id, jpeg, w, h, envelope, fields=list(fields)))
     if hasattr(state.live, "last_result_id"):
         state.live.last_result_id = result_id  # type: ignore[union-attr]
     visit_id = None
@@ -82,6 +83,26 @@ async def scan(request: Request, body: ScanRequest | None = None) -> ScanRespons
         visit_id = await record_visit(state, envelope, body.profile_id, body.track_changes)
     return ScanResponse(result_id=result_id, envelope=envelope, image_url=f"/api/v1/kiosk/last/image.jpg?id={result_id}",
                         image_width=w, image_height=h, fields=list(fields), visit_id=visit_id)
+
+
+def fields_of(face: dict[str, Any]) -> list[str]:
+    """The face_field names a face object answers, in seed order."""
+    present = set(face) | {k for k in ("color", "smooth") if k in face.get("skin", {})}
+    return [f for f in FACE_FIELDS if f in present]
+
+
+@router.get("/last", response_model=ScanResponse, responses={404: {"model": Envelope}})
+async def last(request: Request) -> ScanResponse:
+    """The last result (a Scan or the daemon's auto-capture), while it is kept: the page shows it when
+    `status.last_result_id` changes."""
+    scan_ = get_state(request).last_scan
+    if scan_ is None or scan_.envelope.get("error_code") != 0:
+        raise SkinKioskError(ErrorKind.NOT_FOUND, "no result (erased or expired)")
+    faces = scan_.envelope["result"]["face_list"]
+    fields = scan_.fields if scan_.fields is not None else (fields_of(faces[0]) if faces else [])
+    return ScanResponse(result_id=scan_.result_id, envelope=scan_.envelope,
+                        image_url=f"/api/v1/kiosk/last/image.jpg?id={scan_.result_id}", image_width=scan_.width,
+                        image_height=scan_.height, fields=fields)
 
 
 @router.get("/last/image.jpg", response_class=Response)

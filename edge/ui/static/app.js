@@ -22,7 +22,7 @@ const GUIDANCE_TEXT = {
   "ready": "Ready — press Scan", "come closer": "Come a little closer", "move back": "Move back a little",
   "too dark": "Too dark — find more light", "too bright": "Too bright", "hold still": "Hold still…",
   "look straight": "Look straight at the screen", "no face": "Step in front of the camera",
-  "starting": "Starting camera…",
+  "starting": "Starting camera…", "turn to face the camera": "Turn to face the camera",
 };
 const TONE_COLORS = ["#f6dcc6", "#eac2a1", "#d6a47f", "#b57d55", "#8a5a3b", "#5a3a26"];
 const TONE_NAMES = ["very light", "light", "medium light", "medium", "tan", "deep"];
@@ -142,11 +142,24 @@ async function pollStatus() {
       g.textContent = GUIDANCE_TEXT[key] || status.guidance || "";
       g.className = "guidance " + (key === "ready" ? "ready" : key ? "warn" : "");
       g.dataset.guidance = key;
+      await maybeShowAutoCapture(status.last_result_id);
     }
   } catch (e) {
     $("guidance").textContent = e.status === 404 ? "No camera on this device" : "Camera unavailable";
   }
   setTimeout(pollStatus, STATUS_INTERVAL_MS);
+}
+
+// A result the daemon captured by itself (gate passed) is shown like a Scan's. Results that existed
+// before the page loaded are not: they belong to someone else.
+async function maybeShowAutoCapture(resultId) {
+  if (state.lastSeenResult === undefined) { state.lastSeenResult = resultId; return; }
+  if (!resultId || resultId === state.lastSeenResult || state.busy) return;
+  state.lastSeenResult = resultId;
+  try {
+    const res = await api("/kiosk/last");
+    if (res.result_id === resultId && document.body.dataset.screen === "live") { touch(); await showResults(res); }
+  } catch (_) { /* erased or expired meanwhile */ }
 }
 
 // --- scan ---------------------------------------------------------------------------------------
@@ -172,6 +185,7 @@ async function scan() {
     const body = { extended: true };
     if (state.profileId) body.profile_id = state.profileId;
     const res = await api("/kiosk/scan", { json: body });
+    state.lastSeenResult = res.result_id;
     done();
     await showResults(res);
   } catch (e) {
