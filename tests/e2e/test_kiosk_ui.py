@@ -109,3 +109,82 @@ def test_delete_my_data_erases_the_scan(server: Server, browser: object) -> None
     page.wait_for_selector("#banner.ok")
     assert page.evaluate("fetch('/api/v1/kiosk/last/image.jpg').then(r => r.status)") == 404
     page.close()
+
+
+def _synthetic_fields(location: dict[str, float]) -> dict[str, object]:
+    """Every contract field, placed on the real face box, to exercise every card and overlay layer."""
+    x, y, w, h = location["left"], location["top"], location["width"], location["height"]
+
+    def box(fx: float, fy: float, s: float = 6.0) -> dict[str, float]:
+        return {"left": x + fx * w, "top": y + fy * h, "right": x + fx * w + s, "bottom": y + fy * h + s}
+
+    def ring(fx: float, fy: float) -> list[dict[str, float]]:
+        return [{"x": x + (fx + dx) * w, "y": y + (fy + dy) * h} for dx, dy in ((0, 0), (0.12, 0), (0.12, 0.05), (0, 0.05))]
+
+    import base64
+
+    import cv2
+    import numpy as np
+
+    pic = base64.b64encode(cv2.imencode(".jpg", np.full((64, 64, 3), (60, 80, 160), np.uint8))[1].tobytes()).decode()
+    return {
+        "skin": {"color": 2, "smooth": 3},
+        "acnespotmole": {"acne_num": 1, "acne_list": [{"type": 1, "score": 0.8, **box(0.3, 0.7)}],
+                         "speckle_num": 1, "speckle_list": [{"type": 1, "score": 0.6, **box(0.6, 0.5)}],
+                         "mole_num": 1, "mole_list": [{"score": 0.7, **box(0.7, 0.7)}]},
+        "wrinkle": {"wrinkle_num": 1, "wrinkle_types": [1],
+                    "wrinkle_data": [[{"x": x + 0.3 * w, "y": y + 0.15 * h}, {"x": x + 0.7 * w, "y": y + 0.17 * h}]]},
+        "eyesattr": {"dark_circle_left_type": [1], "dark_circle_right_type": [0], "dark_circle_left": ring(0.6, 0.45),
+                     "dark_circle_right": ring(0.25, 0.45), "eye_bags_left": ring(0.6, 0.5),
+                     "eye_bags_right": ring(0.25, 0.5), "eye_bags_left_type": [2], "eye_bags_right_type": []},
+        "blackheadpore": {"poly": [], "circles": [{"blackhead": [{"x": x + 0.5 * w, "y": y + 0.6 * h, "r": 2}],
+                                                   "pore": [{"x": x + 0.35 * w, "y": y + 0.62 * h, "r": 2}]}],
+                          "pore_num": 1, "pore_segs_type": [1], "blackhead_num": 1, "blackhead_segs_type": [1]},
+        "skinface": {"skin_health_check_images": {"src_pic": pic, "gray_pic": pic, "brown_pic": pic, "red_pic": pic}},
+        "skinquality": {"skin_dryoil_check": ["0", "1", "2", "1", "0"], "skin_sensitive_check": ["1"]},
+    }
+
+
+def test_every_field_gets_a_card_and_its_overlay(browser: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edge.analysis import base as analysis_base
+    from edge.analysis.base import FACE_FIELDS
+    from edge.pipeline import Engine
+
+    for name in FACE_FIELDS:  # every field "available", answered by the synthetic engine below
+        if name not in analysis_base._REGISTRY:
+            monkeypatch.setitem(analysis_base._REGISTRY, name, lambda store: None)
+
+    class Synthetic:
+        def __init__(self) -> None:
+            self.engine = Engine.from_settings(api_settings())
+
+        def analyze(self, image: object, fields: object = (), **kwargs: object) -> list[dict[str, object]]:
+            faces = self.engine.analyze(image, [], max_faces=1, to_original=kwargs.get("to_original", 1.0))
+            return [{**faces[0], **_synthetic_fields(faces[0]["location"])}]
+
+        def warm_up(self, fields: object = ()) -> None:
+            self.engine.warm_up()
+
+        def close(self) -> None:
+            self.engine.close()
+
+    settings = api_settings(workers=1, queue_size=1)
+    with running(create_app(settings, live=replay_live(settings), engine_factory=Synthetic)) as srv:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(srv.base_url + "/")
+        page.wait_for_selector("body[data-ready='1']")
+        page.click("#btn-scan")
+        page.wait_for_selector("#screen-results.active")
+        layers = page.get_attribute("#result-canvas", "data-layers") or ""
+        assert set(layers.split(",")) == {"location", "acne", "speckle", "mole", "wrinkle", "eyes", "pores"}
+        cards = page.eval_on_selector_all(".card", "cs => cs.map(c => c.dataset.field)")
+        assert cards == ["location", *FACE_FIELDS]
+        assert _box_edge_is_green(page)
+        _shot(page, "kiosk_results_all_fields.png")
+        page.click(".card[data-field='skinface'] img[alt='brown map']")
+        assert page.get_attribute("#result-canvas", "data-base") == "brown"
+        assert not errors, errors
+        page.close()
