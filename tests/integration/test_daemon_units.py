@@ -1,0 +1,91 @@
+"""The systemd units as scripts/install.sh renders them, pointing at this test's own venv, pass
+`systemd-analyze verify` (which also checks that ExecStart= exists); rendering is idempotent and
+--dry-run changes nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+INSTALL = REPO / "scripts" / "install.sh"
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+pytestmark = pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
+VENV = Path(sys.prefix)
+
+
+def render(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    ui = ["--chromium", chromium] if chromium else ["--no-ui"]
+    return subprocess.run(["bash", str(INSTALL), "--render-only", str(out), "--prefix", str(REPO),
+                           "--venv", str(VENV), *ui, *extra], capture_output=True, text=True, check=True)
+
+
+def verify(*units: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SYSTEMD_ANALYZE, "verify", *map(str, units)], capture_output=True, text=True)
+
+
+def our_complaints(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """verify's messages about our units (it may also grumble about the host's own units)."""
+    return [line for line in (result.stdout + result.stderr).splitlines() if "skin-kiosk" in line]
+
+
+@pytest.fixture
+def units(tmp_path: Path) -> list[Path]:
+    if not (VENV / "bin" / "skin-kiosk").exists():
+        pytest.skip("the skin-kiosk entry point is not installed in this venv (run scripts/setup.sh)")
+    render(tmp_path)
+    return sorted(tmp_path.glob("*.service"))
+
+
+def test_rendered_units_pass_systemd_analyze_verify(units: list[Path]) -> None:
+    result = verify(*units)
+    assert result.returncode == 0 and not our_complaints(result), result.stdout + result.stderr
+
+
+def test_daemon_unit_has_watchdog_restart_limits_hardening_and_credentials(units: list[Path]) -> None:
+    text = next(u for u in units if u.name == "skin-kiosk.service").read_text()
+    assert "@" not in re.sub(r"^#.*$", "", text, flags=re.M).replace("@system-service", "")  # all filled
+    for directive in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "StartLimitIntervalSec=",
+                      "StartLimitBurst=", "User=skin-kiosk", "ProtectSystem=strict", "StateDirectory=skin-kiosk",
+                      "NoNewPrivileges=yes", "PrivateTmp=yes", "LoadCredential=api-keys:",
+                      "LoadCredential=device-secret:", "CapabilityBoundingSet="):
+        assert re.search(rf"^{re.escape(directive)}", text, re.M), directive
+    assert f"ExecStartPre={VENV}/bin/skin-kiosk --config /etc/skin-kiosk/config.yaml check-config" in text
+    assert f"ExecStart={VENV}/bin/skin-kiosk --config /etc/skin-kiosk/config.yaml serve" in text
+
+
+def test_ui_unit_runs_chromium_in_kiosk_mode(units: list[Path]) -> None:
+    ui = [u for u in units if u.name == "skin-kiosk-ui.service"]
+    if not ui:
+        pytest.skip("no chromium on this machine")
+    text = ui[0].read_text()
+    assert "--kiosk" in text and "--app=http://127.0.0.1:8080/" in text
+    assert "Requires=skin-kiosk.service" in text and "After=skin-kiosk.service" in text
+
+
+def test_verify_catches_a_missing_exec_start(tmp_path: Path) -> None:
+    subprocess.run(["bash", str(INSTALL), "--render-only", str(tmp_path), "--prefix", str(REPO), "--venv",
+                    "/nonexistent/venv", "--no-ui"], check=True, capture_output=True)
+    result = verify(tmp_path / "skin-kiosk.service")
+    assert result.returncode != 0 and "not executable" in result.stderr
+
+
+def test_rendering_is_idempotent(tmp_path: Path, units: list[Path]) -> None:
+    first = render(tmp_path / "again")
+    second = render(tmp_path / "again")
+    assert "wrote" in first.stdout and second.stdout == ""
+
+
+def test_dry_run_changes_nothing(tmp_path: Path) -> None:
+    prefix = tmp_path / "opt"
+    result = subprocess.run(["bash", str(INSTALL), "--dry-run", "--prefix", str(prefix), "--no-ui"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "+ systemctl enable skin-kiosk.service" in result.stdout
+    assert not prefix.exists()
