@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from edge.analysis.base import FACE_FIELDS
+from edge.api.live import ReplayLive
 from edge.api.routers.analyze import check_available
 from edge.api.routers.deps import require_kiosk_access
 from edge.api.schemas import Envelope, ForgetRequest, ForgetResponse, KioskStatus, ScanRequest, ScanResponse
@@ -74,8 +75,8 @@ async def scan(request: Request, body: ScanRequest | None = None) -> ScanRespons
     result_id = uuid.uuid4().hex
     h, w = frame.shape[:2]
     state.set_last_scan(LastScan(result_id, jpeg, w, h, envelope, fields=list(fields)))
-    if hasattr(state.live, "last_result_id"):
-        state.live.last_result_id = result_id  # type: ignore[union-attr]
+    if isinstance(state.live, ReplayLive):  # a daemon tracks its own results; the replay has no other
+        state.live.last_result_id = result_id
     visit_id = None
     if body.profile_id and state.diary is not None:
         from edge.api.routers.diary import record_visit
