@@ -457,15 +457,16 @@ def manifest_entry(d: ModelDesign, model: bytes, metrics: dict[str, tuple[float,
     lines += [
         "    quantization: full-integer int8 (uint8 input, int8 weights per channel, int8 activations and outputs)",
         f"    computes: {q(d.computes)}",
-        "    built_by: scripts/build_models.py (designed filter graph, weights from edge/analysis/reference.py; "
-        "representative set = face crops of skimage astronaut + augmentations)",
+        "    built_by: " + q("scripts/build_models.py (designed filter graph, weights from edge/analysis/reference.py; "
+                        "representative set = face crops of skimage astronaut + augmentations)"),
         f"    tf_version: {tf.__version__}",
         "    int8_vs_reference: {" + ", ".join(
             f"{n}: {{pearson: {r:.4f}, mae_of_range: {m:.4f}}}" for n, (r, m) in metrics.items()) + "}",
         f"    used_by: [{', '.join(d.used_by)}]",
-        "    swap: a trained model may replace this file if it takes the same input and has outputs with these "
-        "names, shapes and meanings (any quantization; the loader reads it from the file); update sha256 and "
-        "built_by, and keep the int8-vs-reference test meaningful by listing it under `learned: true`",
+        "    swap: " + q("a trained model may replace this file if it takes the same input and has outputs with "
+                    "these names, shapes and meanings (any quantization or float; the loader reads tensor types "
+                    "from the file and the input range from this entry); update file, sha256 and built_by and add "
+                    "`learned: true`, which exempts it from the int8-vs-designed-reference test"),
     ]
     if latency_ms is not None:
         lines.append(f"    int8_latency_ms_p50: {latency_ms:.1f}  # 512x512, 2 threads, build machine")
