@@ -220,7 +220,7 @@ class KioskService:
         self.stage_ms: dict[str, float] = {}
         self.results: dict[str, dict[str, Any]] = {}
         self.last_result_id: str | None = None
-        self._jpeg: tuple[int, bytes] | None = None
+        self._jpeg: tuple[tuple[int, float], bytes] | None = None
 
     # --- life cycle ---------------------------------------------------------------------------------
     def start(self, wait_s: float = 30.0) -> KioskService:
@@ -408,7 +408,7 @@ class KioskService:
         t0 = time.perf_counter()
         visit_id = None
         try:
-            faces = engine.analyze(job.frame.main, fields, max_faces=1)
+            faces = engine.analyze(job.frame.main, fields, max_faces=1, extended=True)  # as a Scan: cards need scores
             envelope = success(faces)
             if self.diary is not None and faces:
                 visit = self.diary.record_visit(faces[0])
@@ -426,20 +426,23 @@ class KioskService:
         record = {"id": job.id, "trigger": job.trigger, "taken_at": job.created, "frame_seq": job.frame.seq,
                   "outcome": outcome,
                   "visit_id": visit_id, "analysis_ms": round(elapsed * 1000, 1), "envelope": envelope}
-        with self._lock:
-            self.results[job.id] = record
-            while len(self.results) > RESULTS_KEPT:
-                self.results.pop(next(iter(self.results)))
-            self.last_result_id = job.id
-            self.captures += 1
-            self.analysis_state = "idle"
-            self.stage_ms["analysis"] = record["analysis_ms"]
         log.info("analysis %s (%s): %s in %.0f ms", job.id, job.trigger, outcome, elapsed * 1000)
+        # Listeners first (the page's "last scan"), then the id in status(): a page that sees the new
+        # id and fetches the result must find it.
         for listener in self.result_listeners:
             try:
                 listener(record, job.frame)
             except Exception:  # the UI hand-off must never take the analysis loop down
                 log.exception("result listener failed")
+        with self._lock:
+            self.results[job.id] = record
+            while len(self.results) > RESULTS_KEPT:
+                self.results.pop(next(iter(self.results)))
+            if outcome == "ok":
+                self.last_result_id = job.id
+            self.captures += 1
+            self.analysis_state = "idle"
+            self.stage_ms["analysis"] = record["analysis_ms"]
 
     def result(self, result_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -450,13 +453,14 @@ class KioskService:
         frame = self._slot.peek()
         if frame is None:
             return None
+        key = (frame.seq, frame.ts)  # encode each frame once, however many pages poll
         cached = self._jpeg
-        if cached is not None and cached[0] == id(frame):
+        if cached is not None and cached[0] == key:
             return cached[1]
         ok, buf = cv2.imencode(".jpg", frame.lores, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_JPEG_QUALITY])
         if not ok:
             return None
-        self._jpeg = (id(frame), buf.tobytes())
+        self._jpeg = (key, buf.tobytes())
         return self._jpeg[1]
 
     def capture_frame(self) -> np.ndarray | None:

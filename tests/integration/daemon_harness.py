@@ -18,7 +18,8 @@ from edge.config import Settings, load_settings
 
 
 def kiosk_settings(tmp_path: Path, **capture: Any) -> Settings:
-    cap = {"source": "replay", "replay_fps": 25.0, "frame_timeout_s": 0.5, **capture}
+    # analysis_fields []: face_token + location. These tests are about the daemon, not the analyzers.
+    cap = {"source": "replay", "replay_fps": 25.0, "frame_timeout_s": 0.5, "analysis_fields": [], **capture}
     return load_settings(overrides={"capture": cap, "diary": {"path": str(tmp_path / "diary.sqlite3")},
                                     "mqtt": {"enabled": False}})
 

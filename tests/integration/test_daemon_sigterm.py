@@ -54,7 +54,8 @@ def test_sigterm_during_analysis_loses_nothing(kiosk_dir: Path) -> None:
     config = kiosk_dir / "config.yaml"
     config.write_text(yaml.safe_dump({
         "api": {"host": "127.0.0.1", "port": port, "workers": 1},
-        "capture": {"source": "replay", "replay_path": str(kiosk_dir / "media"), "replay_fps": 20},
+        "capture": {"source": "replay", "replay_path": str(kiosk_dir / "media"), "replay_fps": 20,
+                    "analysis_fields": []},
         "diary": {"path": str(kiosk_dir / "diary.sqlite3")},
         "mqtt": {"enabled": False},
     }))
