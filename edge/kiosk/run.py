@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 
 from edge.capture.base import Frame
+from edge.kiosk import metrics
 from edge.kiosk.notify import Notifier
 from edge.kiosk.service import KioskService, SystemdWatchdog
 
@@ -65,9 +66,12 @@ class _KioskServer:
         return Server(config)
 
 
-def publish_results_to(app: FastAPI, service: KioskService) -> None:
-    """Auto-capture results become the page's "last scan" (image + envelope), as a Scan would."""
+def attach(app: FastAPI, service: KioskService) -> None:
+    """Hook the daemon into the API app: auto-capture results become the page's "last scan" (image +
+    envelope, as a Scan would), and the daemon's metrics appear on the app's /metrics."""
     from edge.api.state import LastScan
+
+    metrics.expose_in(app.state.api.metrics.registry)
 
     def on_result(record: dict[str, Any], frame: Frame) -> None:
         ok, buf = cv2.imencode(".jpg", frame.main, [cv2.IMWRITE_JPEG_QUALITY, RESULT_JPEG_QUALITY])
@@ -96,7 +100,7 @@ def run_kiosk(settings: Settings, host: str, port: int) -> int:
     service = KioskService(settings, diary=diary).start()
     watchdog = SystemdWatchdog(notifier, service.alive)
     app = create_app(settings, live=service, diary=diary)
-    publish_results_to(app, service)
+    attach(app, service)
     stopping = threading.Event()
 
     def on_signal(sig: int) -> None:

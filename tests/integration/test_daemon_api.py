@@ -11,7 +11,7 @@ from daemon_harness import ScriptedSource, UvicornThread, kiosk_settings, wait_f
 
 from edge.api.app import create_app
 from edge.diary.store import DiaryStore
-from edge.kiosk.run import publish_results_to
+from edge.kiosk.run import attach
 from edge.kiosk.service import KioskService
 from tests.kiosk_media import place_face, portrait
 
@@ -23,7 +23,7 @@ def test_auto_capture_reaches_the_page_and_scan_uses_the_live_frame(
     diary = DiaryStore(tmp_path / "diary.sqlite3", device_secret=b"k" * 32)
     service = KioskService(settings, diary=diary, source_factory=lambda: ScriptedSource([], [], frame))
     app = create_app(settings, live=service, diary=diary, warm_up=False)
-    publish_results_to(app, service)
+    attach(app, service)
     with UvicornThread(app) as api:
         service.start()
         try:
@@ -41,6 +41,10 @@ def test_auto_capture_reaches_the_page_and_scan_uses_the_live_frame(
             assert scan.status_code == 200, scan.text
             assert scan.json()["envelope"]["result"]["face_num"] == 1
             assert get("/status").json()["captures"] == 1  # the Scan did not trigger another auto-capture
+            exposition = httpx.get(f"{api.url}/metrics", timeout=10).text
+            for series in ("skin_kiosk_tracker_fps", "skin_kiosk_frames_total", "skin_kiosk_frames_dropped_total",
+                           "skin_kiosk_gate_state", "skin_kiosk_daemon_stage_seconds_bucket"):
+                assert series in exposition, series
         finally:
             service.stop()
             diary.close()

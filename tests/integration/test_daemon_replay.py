@@ -106,5 +106,5 @@ def test_status_and_metrics(run: dict) -> None:
     from prometheus_client import REGISTRY
 
     assert REGISTRY.get_sample_value("skin_kiosk_frames_total") >= len(run["labels"])
-    assert REGISTRY.get_sample_value("skin_kiosk_stage_seconds_count", {"stage": "detect"}) > 0
+    assert REGISTRY.get_sample_value("skin_kiosk_daemon_stage_seconds_count", {"stage": "detect"}) > 0
     assert REGISTRY.get_sample_value("skin_kiosk_captures_total", {"trigger": "auto", "outcome": "ok"}) >= 1
