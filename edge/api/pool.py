@@ -55,6 +55,9 @@ class InferencePool:
             self._local.engine = engine
             with self._lock:
                 self._engines.append(engine)
+            if self.warm_error is not None:  # models fixed since a failed warm-up: ready after all
+                self.warm_error = None
+                self.ready.set()
         return engine
 
     # --- gauges -------------------------------------------------------------------------------

@@ -101,7 +101,8 @@ class KioskStatus(BaseModel):
 class ScanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    face_field: list[str] | None = Field(None, description="Fields to analyse; default: every available one.")
+    face_field: list[str] | None = Field(
+        None, description="Fields to analyse; default: capture.analysis_fields, else every available one.")
     extended: bool = Field(True, description="Add 0-100 scores etc. for the result cards.")
     profile_id: str | None = Field(None, description="Record the visit in this diary profile.")
     track_changes: bool = Field(False, description="Keep the full result on the device (diary opt-in).")

@@ -59,8 +59,11 @@ class Server:
     def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if httpx.get(self.base_url + "/readyz").status_code == 200:
+            response = httpx.get(self.base_url + "/readyz")
+            if response.status_code == 200:
                 return
+            if response.json().get("detail"):  # warm-up failed: say why at once
+                raise RuntimeError(f"server not ready: {response.json()['detail']}")
             time.sleep(0.05)
         raise RuntimeError("server never became ready")
 

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.skipif(not DEMO_PHOTO.exists(), reason="demo photo miss
 
 KIOSK = "/api/v1/kiosk"
 DIARY = "/api/v1/diary"
+LOCATION_ONLY = {"face_field": []}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,8 @@ def test_preview_and_status(server: Server) -> None:
 
 
 def test_scan_returns_envelope_and_image(server: Server) -> None:
-    scan = httpx.post(server.base_url + KIOSK + "/scan", timeout=30).json()
+    # Location only: these tests are about the endpoints, not the analyzers (test_api.py covers those).
+    scan = httpx.post(server.base_url + KIOSK + "/scan", json=LOCATION_ONLY, timeout=30).json()
     env = scan["envelope"]
     assert env["error_code"] == 0 and env["result"]["face_num"] == 1
     assert (scan["image_width"], scan["image_height"]) == (1280, 720)
@@ -65,7 +67,8 @@ def test_diary_profile_scan_history_and_delete(server: Server) -> None:
     assert httpx.post(base + DIARY + "/login", json={"pin": "000000"}).json()["error_code"] == ErrorKind.NOT_FOUND.code
 
     for _ in range(2):
-        scan = httpx.post(base + KIOSK + "/scan", json={"profile_id": profile["profile_id"]}, timeout=30).json()
+        scan = httpx.post(base + KIOSK + "/scan", json={**LOCATION_ONLY, "profile_id": profile["profile_id"]},
+                          timeout=30).json()
         assert scan["visit_id"]
     history = httpx.get(base + DIARY + f"/profiles/{profile['profile_id']}/history").json()
     assert len(history["visits"]) == 2
@@ -87,7 +90,7 @@ def test_profile_without_pin_and_bad_pin(server: Server) -> None:
     assert httpx.delete(server.base_url + DIARY + f"/profiles/{anon['profile_id']}").json() == {"deleted": True}
     bad = httpx.post(server.base_url + DIARY + "/profiles", json={"pin": "12"})
     assert (bad.status_code, bad.json()["error_code"]) == (400, ErrorKind.INVALID_PARAMETER.code)
-    unknown = httpx.post(server.base_url + KIOSK + "/scan", json={"profile_id": "nobody"}, timeout=30)
+    unknown = httpx.post(server.base_url + KIOSK + "/scan", json={**LOCATION_ONLY, "profile_id": "nobody"}, timeout=30)
     assert unknown.json()["error_code"] == ErrorKind.NOT_FOUND.code
 
 
@@ -123,3 +126,11 @@ def test_auto_capture_result_and_extra_status_keys() -> None:
         assert status["measures"] == {"sharpness": 55.0} and status["source"] == "replay"
         last = httpx.get(srv.base_url + KIOSK + "/last").json()
         assert last["result_id"] == "auto-1" and last["fields"] == ["smooth", "wrinkle"]
+
+
+def test_scan_defaults_to_configured_kiosk_fields() -> None:
+    settings = api_settings(workers=1, queue_size=0)
+    settings = settings.model_copy(update={"capture": settings.capture.model_copy(update={"analysis_fields": []})})
+    with running(create_app(settings, live=ReplayLive(DEMO_PHOTO))) as srv:
+        scan = httpx.post(srv.base_url + KIOSK + "/scan", timeout=30).json()
+    assert scan["fields"] == [] and scan["envelope"]["error_code"] == 0

@@ -59,11 +59,14 @@ def _encode_frame(frame: np.ndarray) -> bytes:
 
 @router.post("/scan", response_model=ScanResponse, responses={404: {"model": Envelope}, 503: {"model": Envelope}})
 async def scan(request: Request, body: ScanRequest | None = None) -> ScanResponse:
-    """Analyse the current full-resolution frame with every available field (or those asked for),
-    through the same bounded pool as the API. The result's coordinates refer to `image_url`."""
+    """Analyse the current full-resolution frame with the fields asked for, else `capture.analysis_fields`,
+    else every available field, through the same bounded pool as the API. The result's coordinates refer to `image_url`."""
     state = get_state(request)
     body = body or ScanRequest()
-    fields = body.face_field if body.face_field is not None else Engine.available_fields()
+    fields = body.face_field
+    if fields is None:  # the kiosk's configured fields (shared with the capture daemon), else all available
+        configured = getattr(state.settings.capture, "analysis_fields", None)
+        fields = list(configured) if configured is not None else Engine.available_fields()
     check_available(fields)
     frame = _live(state).capture_frame()
     if frame is None:
