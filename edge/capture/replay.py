@@ -32,7 +32,6 @@ class ReplaySource:
         self._cache: dict[Path, tuple[np.ndarray, np.ndarray]] = {}
         self._video: cv2.VideoCapture | None = None
         self._index = 0  # position in the file (frame or image number) of the next frame
-        self._seq = 0
         self._next_due = 0.0
         self._lock = threading.Lock()  # close() may come from another thread than read()
 
@@ -65,7 +64,6 @@ class ReplaySource:
             main, lores = self._next_image()
             now = time.monotonic()
             self._next_due = max(self._next_due + self.period, now)
-            self._seq += 1
             return Frame(main=main, lores=lores, ts=now, seq=self._index - 1)
 
     def _next_image(self) -> tuple[np.ndarray, np.ndarray]:

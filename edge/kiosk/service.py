@@ -50,6 +50,7 @@ PREVIEW_JPEG_QUALITY = 80
 FPS_WINDOW = 30  # frames over which the tracker fps is averaged
 JOIN_TIMEOUT_S = 5.0
 RESULTS_KEPT = 16  # recent results kept for the UI (by id)
+CAMERA_DOWN_GUIDANCE = "camera unavailable"  # shown verbatim by the page while the source is reopened
 
 
 class AnalysisEngine(Protocol):
@@ -274,6 +275,9 @@ class KioskService:
     def _capture_loop(self) -> None:
         source: FrameSource | None = None
         self._ready["capture"].set()
+        # Open the camera once the tracker has its models: frames before that would only be dropped.
+        while not self._ready["tracking"].wait(IDLE_WAIT_S) and not self._stop.is_set():
+            self.heartbeats.beat("capture")
         try:
             while not self._stop.is_set():
                 self.heartbeats.beat("capture")
@@ -471,12 +475,14 @@ class KioskService:
         frame = self._slot.peek()
         with self._lock:
             track, gate = self.track, self.gate
+            camera_down = self.source_state.startswith("reopening")
+            guidance, gate_name = (CAMERA_DOWN_GUIDANCE, "no_camera") if camera_down else (gate.guidance, gate.reason.value)
             return {
                 "frame_size": ([self.cfg.lores_width, self.cfg.lores_height] if frame is None
                                else [int(frame.lores.shape[1]), int(frame.lores.shape[0])]),
-                "face": None if track is None or gate.reason is GateReason.NO_FACE else track.as_dict(),
-                "guidance": gate.guidance,
-                "gate": gate.reason.value,
+                "face": None if track is None or gate.reason is GateReason.NO_FACE or camera_down else track.as_dict(),
+                "guidance": guidance,
+                "gate": gate_name,
                 "measures": dict(gate.measures),
                 "fps": round(self.fps.value, 1),
                 "last_result_id": self.last_result_id,

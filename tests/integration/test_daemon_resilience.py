@@ -35,13 +35,16 @@ def test_raising_and_stalling_source_is_reopened_with_backoff_while_api_serves(
                            backoff=Backoff(*FAST_BACKOFF), fields=[])
     service.auto_capture = False
     codes: list[int] = []
+    guidance: list[str] = []
     with UvicornThread(create_app(settings, live=service, warm_up=False)) as api:
         service.start()
         try:
             # While the camera misbehaves the API answers every poll (the capture thread is separate).
             deadline = time.monotonic() + 15
             while len(opens) < 6 and time.monotonic() < deadline:
-                codes.append(httpx.get(f"{api.url}/api/v1/kiosk/status", timeout=2).status_code)
+                polled = httpx.get(f"{api.url}/api/v1/kiosk/status", timeout=2)
+                codes.append(polled.status_code)
+                guidance.append(polled.json()["guidance"])
                 codes.append(httpx.get(f"{api.url}/healthz", timeout=2).status_code)
                 time.sleep(0.05)
             wait_for(lambda: service.status()["source_state"] == "ok", 5.0)
@@ -52,6 +55,7 @@ def test_raising_and_stalling_source_is_reopened_with_backoff_while_api_serves(
         finally:
             service.stop()
     assert codes and set(codes) == {200}
+    assert "camera unavailable" in guidance  # the page tells the person while the camera is reopened
     assert len(opens) == 6 and service.reopens == 5
     gaps = np.diff(opens)
     # fail, fail: 0.1 then 0.2 s; the 10 good frames reset the backoff; stall: 0.3 s timeout + 0.1 s;
