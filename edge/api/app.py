@@ -7,11 +7,13 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DOCS_ASSETS = "/docs-assets"
 BUSY_RETRY_AFTER_S = 1  # an analysis takes well under a second; retrying sooner only adds load
 
 
@@ -92,6 +95,27 @@ def _install_metrics(app: FastAPI, api_metrics: ApiMetrics) -> None:
             api_metrics.latency.labels(name).observe(time.perf_counter() - t0)
 
 
+def swagger_static_dir() -> Path | None:
+    """Swagger UI's files from the swagger-ui-py wheel, so /docs works offline (None: not installed)."""
+    try:
+        import swagger_ui
+    except ImportError:
+        return None
+    folder = Path(swagger_ui.__file__).parent / "static"
+    return folder if (folder / "swagger-ui-bundle.js").exists() else None
+
+
+def _install_docs(app: FastAPI, static: Path) -> None:
+    app.mount(DOCS_ASSETS, StaticFiles(directory=static), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="skin-kiosk API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url="/static/icons/face.svg")
+
+
 def create_app(settings: Settings, *, live: LiveSource | None = None, diary: DiaryStore | None = None,
                engine_factory: Callable[[], EngineLike] | None = None, warm_up: bool = True) -> FastAPI:
     """The API + kiosk UI. `live` feeds the preview (None: kiosk routes answer NOT_FOUND), `diary` the
@@ -120,7 +144,10 @@ def create_app(settings: Settings, *, live: LiveSource | None = None, diary: Dia
         finally:
             pool.shutdown()
 
-    app = FastAPI(title="skin-kiosk", version=__version__, lifespan=lifespan,
+    docs_static = swagger_static_dir()
+    # The device may be offline: serve Swagger UI's own files when we have them, else FastAPI's CDN page.
+    app = FastAPI(title="skin-kiosk", version=__version__, lifespan=lifespan, redoc_url=None,
+                  docs_url=None if docs_static else "/docs",
                   description="Offline skin analysis: a drop-in for the seed's skin-analysis API, plus the kiosk "
                               "page's endpoints. Errors use the catalogue in README.md.")
     app.state.api = state
@@ -129,4 +156,6 @@ def create_app(settings: Settings, *, live: LiveSource | None = None, diary: Dia
     for module in (analyze, health, metrics, kiosk, diary_routes, ui):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if docs_static:
+        _install_docs(app, docs_static)
     return app

@@ -188,3 +188,18 @@ def test_every_field_gets_a_card_and_its_overlay(browser: object, monkeypatch: p
         assert page.get_attribute("#result-canvas", "data-base") == "brown"
         assert not errors, errors
         page.close()
+
+
+def test_api_docs_render_offline(server: Server, browser: object) -> None:
+    from edge.api.app import swagger_static_dir
+
+    if swagger_static_dir() is None:
+        pytest.skip("swagger-ui-py not installed: /docs uses the CDN page")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    remote: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith((server.base_url, "data:")) else remote.append(r.url))
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.base_url + "/docs")
+    page.wait_for_selector(".opblock-summary-path[data-path='/face/effect/skin_analyze']")
+    assert not remote, f"/docs fetched remote assets: {remote}"
+    page.close()

@@ -240,7 +240,11 @@ def test_health_version_fields_openapi_docs(server: Server) -> None:
     paths = httpx.get(base + "/openapi.json").json()["paths"]
     assert {ANALYZE, SEED_PATH, "/api/v1/kiosk/scan", "/metrics"} <= set(paths)
     assert "multipart/form-data" in paths[SEED_PATH]["post"]["requestBody"]["content"]
-    assert httpx.get(base + "/docs").status_code == 200
+    docs = httpx.get(base + "/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text
+    if "/docs-assets/" in docs.text:  # offline Swagger UI (swagger-ui-py installed): its files are local
+        assert httpx.get(base + "/docs-assets/swagger-ui-bundle.js").status_code == 200
+        assert "cdn" not in docs.text.lower()
 
 
 def test_metrics(server: Server, photo: bytes) -> None:
