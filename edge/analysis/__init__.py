@@ -4,7 +4,7 @@ every module here except the helpers below is imported and calls `base.register(
 import importlib
 import pkgutil
 
-_NOT_ANALYZERS = {"base", "maps", "color_science", "reference", "lesion_blobs", "lesions"}
+_NOT_ANALYZERS = {"base", "maps", "color_science", "reference", "lesion_blobs", "lesions", "ridges"}
 
 for _info in pkgutil.iter_modules(__path__):
     if _info.name not in _NOT_ANALYZERS and not _info.name.startswith("_"):

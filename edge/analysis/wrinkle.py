@@ -1,0 +1,235 @@
+"""`wrinkle`: wrinkle contours and their six seed types from the int8 `ridge_hessian` model.
+
+Steps (all in the face-aligned crop): Hessian bank (model) -> per-pixel line strength and normal
+(`ridges.ridge_field`) -> non-maximum suppression along the normal -> edge rejection (a line is darker
+than *both* sides; the side lobes of an eyelid, hairline or shading edge are darker than one side only)
+-> hysteresis inside the wrinkle zones (skin regions, which already keep a margin off eyes, brows,
+lips, nostrils and the face outline; minus a hair mask) -> polylines, short pieces dropped -> pieces
+that hug a natural edge dropped -> type by region and orientation -> original-image pixels.
+
+Types (seed): 1 forehead, 2 glabellar (between the brows), 3 fine lines around the eyes (under the
+eye), 4 crow's feet, 5 nasolabial, 6 perioral.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import cv2
+import numpy as np
+
+from edge.analysis import reference as ref
+from edge.analysis import ridges
+from edge.analysis.base import register
+
+if TYPE_CHECKING:
+    from edge.face.context import FaceContext
+    from edge.runtime.manifest import ModelStore
+
+FOREHEAD, GLABELLAR, EYE_FINE, CROWS_FEET, NASOLABIAL, PERIORAL = 1, 2, 3, 4, 5, 6
+# Region -> the type a line found there gets (before the orientation rules below).
+ZONE_TYPES: dict[str, int] = {
+    "forehead": FOREHEAD,
+    "glabella": GLABELLAR,
+    "under_eye_left": EYE_FINE,
+    "under_eye_right": EYE_FINE,
+    "crows_feet_left": CROWS_FEET,
+    "crows_feet_right": CROWS_FEET,
+    "nasolabial_left": NASOLABIAL,
+    "nasolabial_right": NASOLABIAL,
+    "perioral": PERIORAL,
+}
+
+# Line strength (OD, -sigma^2 second derivative across the line): a line must reach SEED somewhere and
+# is followed down to FOLLOW. A line c OD darker than its surround and about as wide as the filter
+# answers ~c/2, so SEED 0.02 ~ a line ~4 % darker than the skin beside it, about the faintest line a
+# person sees on a face photo; FOLLOW lets it fade out along its length.
+STRENGTH_SEED = 0.02
+STRENGTH_FOLLOW = 0.01
+# Edge rejection: darkness at the pixel minus darkness at +-SIDE_DIST_PER_SIGMA * sigma along the
+# normal. A line is darker than both sides; the darker side of an edge only than one. The weaker side
+# must hold SIDE_BALANCE of the stronger one and at least SIDE_MIN_OD.
+SIDE_DIST_PER_SIGMA = 2.0
+SIDE_BALANCE = 0.3
+SIDE_MIN_OD = 0.006
+# Fold veto: a pixel whose response at the broad scale (ridges.FOLD_SCALE) exceeds FOLD_RATIO x its
+# line-scale response lies on a broad valley (smile fold, lid or lip shadow), not on a thin line.
+FOLD_RATIO = 1.0
+# Polylines shorter than this are texture (pores, hair stubble, noise), not wrinkles.
+MIN_LENGTH_MM = 4.0
+# Hair: darkness smoothed at HAIR_SIGMA_MM beyond the cheek skin's by HAIR_DARKER_OD (~25 % darker
+# over a ~1.5 mm neighbourhood; a thin wrinkle averages out at that scale) is hair or deep shadow,
+# grown by HAIR_MARGIN_MM so its border's edge lobes stay out too.
+HAIR_SIGMA_MM = 1.5
+HAIR_DARKER_OD = 0.3
+HAIR_MARGIN_MM = 1.0
+# A polyline with more than NATURAL_EDGE_SHARE of its points within NATURAL_EDGE_MM of an eye, brow or
+# lip contour runs along that natural edge (lid crease, brow border, lip line): dropped.
+NATURAL_EDGE_MM = 3.0
+NATURAL_EDGE_SHARE = 0.6
+NATURAL_EDGES = ("eye_left", "eye_right", "brow_left", "brow_right", "lips")
+# Orientation rules. A steep line (tilt from horizontal above GLABELLAR_MIN_TILT_DEG) in the forehead
+# within the glabella's horizontal span is a frown line rising from between the brows (type 2); a
+# steep forehead line elsewhere is a hair strand or vessel, not a forehead line (those run across the
+# brow, tilting at most FOREHEAD_MAX_TILT_DEG at the temples), and is dropped. In a nasolabial band a
+# line crossing the fold (more than NASOLABIAL_MAX_CROSS_DEG off the band's axis) is a perioral line.
+GLABELLAR_MIN_TILT_DEG = 50.0
+FOREHEAD_MAX_TILT_DEG = 40.0
+NASOLABIAL_MAX_CROSS_DEG = 45.0
+# Output polylines are resampled to about this spacing (crop px) so long lines stay compact.
+POINT_SPACING_PX = 3.0
+
+
+@dataclass(frozen=True)
+class Wrinkle:
+    points: np.ndarray  # (N, 2) crop px, ordered along the line
+    type: int
+    zone: str
+    depth_od: float  # median line strength along it
+    length_mm: float
+
+
+def _tilt_deg(pts: np.ndarray) -> float:
+    """Angle of the polyline's principal axis from horizontal, 0..90."""
+    centred = pts - pts.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    dx, dy = vt[0]
+    return float(np.degrees(np.arctan2(abs(dy), abs(dx))))
+
+
+def _axis_angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Unsigned angle between two undirected axes, 0..90."""
+    cos = abs(float(np.dot(a, b))) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
+    return float(np.degrees(np.arccos(min(cos, 1.0))))
+
+
+def _resample(pts: np.ndarray, spacing: float) -> np.ndarray:
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    arc = np.concatenate([[0.0], np.cumsum(seg)])
+    n = max(int(round(arc[-1] / spacing)) + 1, 2)
+    at = np.linspace(0.0, arc[-1], n)
+    return np.column_stack([np.interp(at, arc, pts[:, 0]), np.interp(at, arc, pts[:, 1])])
+
+
+class WrinkleFinder:
+    """Crop-space wrinkle detection on one face (separate from the analyzer so tests and the eval
+    can run it on any Hessian maps)."""
+
+    def __init__(self, ctx: FaceContext) -> None:
+        self.ctx = ctx
+        self.size = ctx.crop_size
+        self.px_per_mm = 1.0 / ctx.mm_per_px
+
+    def zones(self, dark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(zone index map: 0 none, i+1 = ZONE_TYPES key i; allowed mask)."""
+        regions = self.ctx.regions
+        index = np.zeros((self.size, self.size), np.uint8)
+        for i, name in enumerate(ZONE_TYPES):
+            index[(regions.mask(name) > 0) & (index == 0)] = i + 1
+        return index, (index > 0) & ~self.hair_mask(dark)
+
+    def hair_mask(self, dark: np.ndarray) -> np.ndarray:
+        regions = self.ctx.regions
+        cheeks = (regions.mask("cheek_left") > 0) | (regions.mask("cheek_right") > 0)
+        skin_level = float(np.median(dark[cheeks])) if cheeks.any() else float(np.median(dark))
+        sigma = HAIR_SIGMA_MM * self.px_per_mm
+        smooth = cv2.GaussianBlur(dark, (0, 0), sigma)
+        hair = (smooth > skin_level + HAIR_DARKER_OD).astype(np.uint8)
+        grow = max(int(round(HAIR_MARGIN_MM * self.px_per_mm)), 1)
+        return cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
+
+    def line_pixels(self, field: ridges.RidgeField, dark: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """Bool mask: thin ridge pixels that pass edge rejection and hysteresis inside `allowed`."""
+        cand = ridges.non_max_suppression(field, STRENGTH_FOLLOW) & allowed
+        cand &= field.broad <= FOLD_RATIO * field.strength
+        ys, xs = np.nonzero(cand)
+        if len(ys):
+            plus, minus = ridges.side_contrast(dark, field, ys, xs, SIDE_DIST_PER_SIGMA)
+            weak, strong = np.minimum(plus, minus), np.maximum(plus, minus)
+            bad = (weak < SIDE_MIN_OD) | (weak < SIDE_BALANCE * strong)
+            cand[ys[bad], xs[bad]] = False
+        count, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
+        seeded = np.zeros(count, bool)
+        seeded[np.unique(labels[cand & (field.strength >= STRENGTH_SEED)])] = True
+        seeded[0] = False
+        return seeded[labels]
+
+    def natural_edge_distance(self) -> np.ndarray:
+        """Distance (crop px) to the nearest eye, brow or lip outline."""
+        outline = np.full((self.size, self.size), 255, np.uint8)
+        for name in NATURAL_EDGES:
+            poly = np.round(self.ctx.regions.polygon(name)).astype(np.int32)
+            cv2.polylines(outline, [poly], True, 0, 1)
+        return cv2.distanceTransform(outline, cv2.DIST_L2, 3)
+
+    def classify(self, pts: np.ndarray, zone_index: np.ndarray) -> tuple[int, str] | None:
+        """(type, zone) by region vote and orientation, or None when the line is not a wrinkle."""
+        ix = np.clip(np.round(pts).astype(int), 0, self.size - 1)
+        votes = np.bincount(zone_index[ix[:, 1], ix[:, 0]], minlength=len(ZONE_TYPES) + 1)[1:]
+        if votes.sum() == 0:
+            return None
+        zone = list(ZONE_TYPES)[int(np.argmax(votes))]
+        kind = ZONE_TYPES[zone]
+        tilt = _tilt_deg(pts)
+        if kind == FOREHEAD and tilt > GLABELLAR_MIN_TILT_DEG:
+            glabella = self.ctx.regions.polygon("glabella")
+            if glabella[:, 0].min() <= pts[:, 0].mean() <= glabella[:, 0].max():
+                return GLABELLAR, zone
+        if kind == FOREHEAD and tilt > FOREHEAD_MAX_TILT_DEG:
+            return None
+        if kind == NASOLABIAL:
+            band = self.ctx.regions.polygon(zone)
+            axis = band[1] - band[0]  # the band's long side, ala -> mouth corner
+            centred = pts - pts.mean(0)
+            direction = np.linalg.svd(centred, full_matrices=False)[2][0]
+            if _axis_angle_deg(axis, direction) > NASOLABIAL_MAX_CROSS_DEG:
+                return PERIORAL, zone
+        return kind, zone
+
+    def find(self, maps: dict[str, np.ndarray]) -> list[Wrinkle]:
+        dark = cv2.GaussianBlur(ridges.darkness(ref.gray_input(self.ctx.crop)), (0, 0), 1.0)
+        field = ridges.ridge_field(maps, self.size)
+        zone_index, allowed = self.zones(dark)
+        lines = self.line_pixels(field, dark, allowed)
+        min_len = MIN_LENGTH_MM * self.px_per_mm
+        edge_dist = self.natural_edge_distance()
+        edge_band = NATURAL_EDGE_MM * self.px_per_mm
+        found: list[Wrinkle] = []
+        for path in ridges.trace_paths(lines, min_len):
+            ix = path.astype(int)
+            if np.mean(edge_dist[ix[:, 1], ix[:, 0]] < edge_band) > NATURAL_EDGE_SHARE:
+                continue
+            kind = self.classify(path, zone_index)
+            if kind is None:
+                continue
+            depth = float(np.median(field.strength[ix[:, 1], ix[:, 0]]))
+            found.append(Wrinkle(_resample(path, POINT_SPACING_PX), kind[0], kind[1], depth,
+                                 ridges.arc_length(path) / self.px_per_mm))
+        return found
+
+
+@register("wrinkle")
+class WrinkleAnalyzer:
+    name: ClassVar[str] = "wrinkle"
+    models: ClassVar[tuple[str, ...]] = (ridges.MODEL_NAME,)
+
+    def __init__(self, store: ModelStore) -> None:
+        self.store = store
+
+    def analyze(self, ctx: FaceContext, extended: bool = False) -> dict[str, Any]:
+        wrinkles = WrinkleFinder(ctx).find(ridges.hessian_maps(ctx, self.store))
+        data = []
+        for w in wrinkles:
+            pts = ctx.crop_to_original(w.points)
+            data.append([{"x": round(float(x), 2), "y": round(float(y), 2)} for x, y in pts])
+        out: dict[str, Any] = {"wrinkle": {"wrinkle_num": len(wrinkles),
+                                           "wrinkle_types": [int(w.type) for w in wrinkles],
+                                           "wrinkle_data": data}}
+        if extended:
+            out["extended"] = {"wrinkle": {
+                "length_mm": [round(w.length_mm, 1) for w in wrinkles],
+                "depth_od": [round(w.depth_od, 4) for w in wrinkles],
+                "zone": [w.zone for w in wrinkles],
+            }}
+        return out
