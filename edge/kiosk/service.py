@@ -388,6 +388,12 @@ class KioskService:
     def _analysis_loop(self) -> None:
         engine = self._engine_factory()
         fields = self.fields if self.fields is not None else _settings_fields(self.settings)
+        warm_up = getattr(engine, "warm_up", None)
+        if callable(warm_up):
+            try:
+                warm_up(fields)  # load every model now: the first visitor should not wait for it
+            except Exception:  # a broken analyzer fails its analyses, not the daemon
+                log.exception("analysis warm-up failed")
         self._ready["analysis"].set()
         while not (self._stop.is_set() and self._jobs.empty()):
             self.heartbeats.beat("analysis")
@@ -554,6 +560,4 @@ def _default_tracker(settings: Settings) -> FaceTracker:
 def _default_engine(settings: Settings) -> AnalysisEngine:
     from edge.pipeline import Engine
 
-    engine = Engine.from_settings(settings)
-    engine.warm_up()
-    return engine
+    return Engine.from_settings(settings)
