@@ -139,7 +139,8 @@ async function pollStatus() {
       drawPreviewBox(status);
       const g = $("guidance");
       const key = (status.guidance || "").toLowerCase();
-      g.textContent = GUIDANCE_TEXT[key] || status.guidance || "";
+      const analysing = status.analysis === "queued" || status.analysis === "running";  // daemon auto-capture
+      g.textContent = analysing ? "Analysing… hold still" : GUIDANCE_TEXT[key] || status.guidance || "";
       g.className = "guidance " + (key === "ready" ? "ready" : key ? "warn" : "");
       g.dataset.guidance = key;
       await maybeShowAutoCapture(status.last_result_id);
@@ -395,8 +396,10 @@ function fieldCard(face, field) {
     case "color": {
       const c = face.skin && face.skin.color;
       if (!c) return null;
+      const x = (face.extended && face.extended.color) || {};
+      const ita = typeof x.ita_deg === "number" ? `ITA ${x.ita_deg}°` : null;
       return card(field, [el("span", { class: "tone", style: `background:${TONE_COLORS[c - 1]}` }), `${c} / 6`],
-        [TONE_NAMES[c - 1], ext].filter(Boolean).join(" · "), scale(c, 6));
+        [x.class_name || TONE_NAMES[c - 1], ita, ext].filter(Boolean).join(" · "), scale(c, 6));
     }
     case "smooth": {
       const s = face.skin && face.skin.smooth;
@@ -411,7 +414,10 @@ function fieldCard(face, field) {
     case "wrinkle": {
       const w = face.wrinkle;
       const kinds = [...new Set(w.wrinkle_types || [])].map((t) => WRINKLE_NAMES[t] || t).join(", ");
-      return card(field, `${w.wrinkle_num}`, kinds || "none found");
+      const x = (face.extended && face.extended.wrinkle) || {};
+      const total = (x.length_mm || []).reduce((a, b) => a + b, 0);
+      return card(field, `${w.wrinkle_num}`, [kinds || "none found", total ? `${Math.round(total)} mm in all` : null]
+        .filter(Boolean).join(" · "));
     }
     case "eyesattr": {
       const e = face.eyesattr;
