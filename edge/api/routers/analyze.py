@@ -67,12 +67,15 @@ async def parse_params(request: Request, limit: int) -> dict[str, Any]:
             form = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=limit)
         except MultiPartException as exc:
             raise SkinKioskError(ErrorKind.INVALID_PARAMETER, f"malformed form body: {exc.message}") from None
-        for name in PARAM_NAMES:
-            value = form.get(name)
-            if isinstance(value, UploadFile):
-                params[name] = await value.read()
-            elif value is not None:
-                params[name] = value
+        try:
+            for name in PARAM_NAMES:
+                value = form.get(name)
+                if isinstance(value, UploadFile):
+                    params[name] = await value.read()
+                elif value is not None:
+                    params[name] = value
+        finally:
+            await form.close()  # uploads above 1 MB are spooled to temporary files
     elif ctype == "application/json" or (not ctype and body[:1] == b"{"):
         try:
             data = json.loads(body)
