@@ -4,15 +4,19 @@ network), cache, rate limiter, auth for remote peers, and serve()'s refusal to o
 from __future__ import annotations
 
 import asyncio
+import base64
 import ipaddress
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.requests import Request
 
 from edge.api.auth import Authenticator, RateLimiter
 from edge.api.cache import ResultCache, cache_key
 from edge.api.fetch import fetch_image, is_public_address, parse_url
+from edge.api.routers.analyze import decode_base64_image
 from edge.config import Settings
 from edge.errors import ErrorKind, SkinKioskError
 
@@ -148,3 +152,27 @@ def test_cli_serve_refuses_public_bind(capsys: pytest.CaptureFixture[str]) -> No
 
     assert main(["serve", "--host", "0.0.0.0", "--port", "1"]) == 2
     assert "refusing to listen on 0.0.0.0" in capsys.readouterr().err
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_ipv6_embeddings_never_launder_an_ipv4_address(value: int) -> None:
+    v4 = ipaddress.IPv4Address(value)
+    mapped = ipaddress.IPv6Address(f"::ffff:{v4}")
+    six_to_four = ipaddress.IPv6Address((0x2002 << 112) | (value << 80) | 1)
+    if not is_public_address(v4):
+        assert not is_public_address(mapped) and not is_public_address(six_to_four)
+    else:
+        assert is_public_address(mapped)
+
+
+@given(st.binary(min_size=1, max_size=300), st.booleans(), st.booleans(), st.booleans())
+def test_base64_variants_decode(data: bytes, urlsafe: bool, strip_padding: bool, wrap: bool) -> None:
+    text = (base64.urlsafe_b64encode(data) if urlsafe else base64.b64encode(data)).decode()
+    if strip_padding:
+        text = text.rstrip("=")
+    if wrap:
+        text = "\n".join(text[i:i + 76] for i in range(0, len(text), 76))
+    assert decode_base64_image(text) == data
