@@ -203,3 +203,33 @@ def test_api_docs_render_offline(server: Server, browser: object) -> None:
     page.wait_for_selector(".opblock-summary-path[data-path='/face/effect/skin_analyze']")
     assert not remote, f"/docs fetched remote assets: {remote}"
     page.close()
+
+
+def test_diary_with_pin_then_delete_everything(server: Server, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.base_url + "/")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("#diary-controls:not([hidden])")
+    page.click("#btn-diary-new")
+    page.fill("#pin-input", "731902")
+    page.click("#pin-ok")
+    page.wait_for_selector("#diary-badge:not([hidden])")
+    for visits in (1, 2):
+        page.click("#btn-scan")
+        page.wait_for_selector("#screen-results.active")
+        page.wait_for_selector(f"#trend:not([hidden]) >> text=Diary: {visits} visit")
+        if visits == 1:
+            page.click("#btn-again")
+            page.wait_for_selector("#screen-live.active")
+    _shot(page, "kiosk_diary.png")
+    page.click("#btn-delete")
+    page.wait_for_selector("#banner.ok >> text=diary were deleted")
+    assert page.is_hidden("#diary-badge")
+    status = page.evaluate("""fetch('/api/v1/diary/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                               body: JSON.stringify({pin: '731902'})}).then(r => r.status)""")
+    assert status == 404
+    assert not errors, errors
+    page.close()
