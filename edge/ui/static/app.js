@@ -12,6 +12,7 @@ const BANNER_MS = 5000;
 const ZOOM_MARGIN = 1.9;           // zoomed result view: this x the face box
 const RESULT_CANVAS_PX = 900;      // result canvas long side at least this (crisp overlay lines)
 const OVERLAY_LINE_PX = 3;
+const TREND_LINES = 4;
 
 const FIELD_TITLES = {
   location: "Face", color: "Skin tone", smooth: "Smoothness", acnespotmole: "Acne, spots & moles",
@@ -511,12 +512,16 @@ async function renderTrend() {
     const box = $("trend");
     const lines = [];
     for (const [name, series] of Object.entries(h.trends)) {
-      if (series.length < 2) continue;
+      // Grades and counts read well as a trend; scores and per-type breakdowns would crowd the card.
+      if (series.length < 2 || !(/^skin\.\w+$/.test(name) || /_num$/.test(name))) continue;
+      const [head, ...rest] = name.split(".");
+      const label = head === "skin" ? FIELD_TITLES[rest[0]] || rest.join(" ")
+        : `${FIELD_TITLES[head] || head}: ${rest.join(" ").replace(/_num$/, "").replace(/_/g, " ")}`;
       const first = series[0][1], last = series[series.length - 1][1];
-      lines.push(`${name}: ${first} → ${last}`);
+      lines.push(`${label}: ${first} → ${last}`);
     }
     box.replaceChildren(el("strong", {}, `Diary: ${count(h.visits.length, "visit", "visits")}`),
-      ...lines.slice(0, 6).map((t) => el("div", {}, t)));
+      ...lines.slice(0, TREND_LINES).map((t) => el("div", {}, t)));
     box.hidden = false;
   } catch (_) { /* the diary is optional */ }
 }
