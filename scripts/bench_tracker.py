@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from edge.config import load_settings  # noqa: E402
 from edge.kiosk.quality import QualityGate  # noqa: E402
-from edge.kiosk.service import TrackingStep, _default_tracker  # noqa: E402
+from edge.kiosk.service import TrackingStep, default_tracker  # noqa: E402
 
 LORES = (640, 480)
 FACE_SIDE = 460  # portrait side in the frame: the face is ~0.28 of the width, so the mesh runs too
@@ -89,7 +89,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     settings = load_settings()
-    step = TrackingStep(_default_tracker(settings), QualityGate(settings.gate))
+    step = TrackingStep(default_tracker(settings), QualityGate(settings.gate))
     images = frames(args.frames)
     for img in images[:10]:  # warm-up: interpreter allocation, first XNNPACK runs
         step.process(img)

@@ -2,7 +2,8 @@
 
 `Type=notify` units learn readiness (READY=1), liveness (WATCHDOG=1, at least every WatchdogSec) and
 an orderly stop (STOPPING=1) this way. Outside systemd ($NOTIFY_SOCKET unset) every call is a no-op.
-A name starting with '@' is an abstract-namespace socket (leading NUL byte).
+A name starting with '@' is an abstract-namespace socket (leading NUL byte). `Heartbeats` records
+when each daemon loop last made progress; `SystemdWatchdog` pings only while none is stale.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping
 log = logging.getLogger(__name__)
 
 DEFAULT_PING_INTERVAL_S = 5.0  # when systemd set no watchdog: still ping (harmless) for visibility
+JOIN_TIMEOUT_S = 5.0
 
 
 class Notifier:
@@ -110,3 +112,38 @@ class Heartbeats:
     def ages(self) -> dict[str, float]:
         now = self._clock()
         return {n: round(now - t, 3) for n, t in self._last.items()}
+
+
+class SystemdWatchdog:
+    """READY=1 once, WATCHDOG=1 every interval while `alive()` holds, STOPPING=1 at the end."""
+
+    def __init__(self, notifier: Notifier, alive: Callable[[], bool], interval_s: float | None = None) -> None:
+        self.notifier = notifier
+        self.alive = alive
+        self.interval_s = interval_s or watchdog_interval() or DEFAULT_PING_INTERVAL_S
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.missed = 0
+
+    def start(self, status: str = "") -> None:
+        self.notifier.ready(status)
+        self._thread = threading.Thread(target=self._run, name="kiosk-watchdog", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            if self.alive():
+                self.notifier.watchdog()
+            else:
+                self.missed += 1  # no ping: systemd kills and restarts us after WatchdogSec
+                log.error("watchdog: a kiosk loop is stuck; not pinging")
+
+    def stop(self) -> None:
+        """Stop pinging (without telling systemd anything)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(JOIN_TIMEOUT_S)
+
+    def stopping(self, status: str = "") -> None:
+        self.stop()
+        self.notifier.stopping(status)

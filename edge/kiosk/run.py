@@ -6,6 +6,9 @@ goes to systemd and the watchdog pings while every loop beats. SIGTERM/SIGINT: S
 stops accepting and finishes its requests, the in-flight analysis finishes and is stored in the
 diary, the diary closes, exit 0. (Plain uvicorn re-raises the signal after its shutdown, which would
 kill the process before the analysis is stored; `_KioskServer` keeps the signal.)
+
+This module is a composition root, like cli.py: it joins the daemon and the API app (which knows the
+daemon only through the LiveSource protocol); `edge.api.server.serve` hands over to `run_kiosk`.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ import cv2
 
 from edge.capture.base import Frame
 from edge.kiosk import metrics
-from edge.kiosk.notify import Notifier
-from edge.kiosk.service import KioskService, SystemdWatchdog
+from edge.kiosk.notify import Notifier, SystemdWatchdog
+from edge.kiosk.service import KioskService
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

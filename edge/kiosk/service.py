@@ -22,7 +22,6 @@ import queue
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,7 +31,8 @@ import numpy as np
 
 from edge.capture.base import Frame, FrameSource, SourceError, SourceExhausted, open_source
 from edge.kiosk import metrics
-from edge.kiosk.notify import DEFAULT_PING_INTERVAL_S, Heartbeats, Notifier, watchdog_interval
+from edge.kiosk.flow import Backoff, FpsMeter, LatestFrame
+from edge.kiosk.notify import Heartbeats
 from edge.kiosk.quality import GateReason, GateResult, QualityGate
 from edge.kiosk.tracker import FaceTracker, HeadPose, Track
 
@@ -41,13 +41,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKOFF_INITIAL_S = 0.5
-BACKOFF_MAX_S = 8.0
 IDLE_WAIT_S = 0.25  # longest a loop sleeps without beating its heartbeat
 STALL_MARGIN_S = 0.5  # slack on top of the longest legitimate silence of the capture loop
 ANALYSIS_MAX_S = 120.0  # an analysis running longer than this counts as a hung inference loop
 PREVIEW_JPEG_QUALITY = 80
-FPS_WINDOW = 30  # frames over which the tracker fps is averaged
 JOIN_TIMEOUT_S = 5.0
 RESULTS_KEPT = 16  # recent results kept for the UI (by id)
 CAMERA_DOWN_GUIDANCE = "camera unavailable"  # shown verbatim by the page while the source is reopened
@@ -61,73 +58,12 @@ class DiaryLike(Protocol):
     def record_visit(self, face: dict[str, Any], *args: Any, **kwargs: Any) -> Any: ...
 
 
-class Backoff:
-    """Exponential delays BACKOFF_INITIAL_S, x2, ... capped at BACKOFF_MAX_S; reset after a success."""
-
-    def __init__(self, initial: float = BACKOFF_INITIAL_S, maximum: float = BACKOFF_MAX_S) -> None:
-        self.initial, self.maximum = initial, maximum
-        self.failures = 0
-
-    def next_delay(self) -> float:
-        delay = min(self.initial * (2 ** self.failures), self.maximum)
-        self.failures += 1
-        return delay
-
-    def reset(self) -> None:
-        self.failures = 0
-
-
-class LatestFrame:
-    """A one-slot mailbox: put() replaces, wait_newer() returns each frame at most once."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._frame: Frame | None = None
-        self._version = 0
-        self._taken = 0
-
-    def put(self, frame: Frame) -> bool:
-        """Store `frame`; True when it replaced one nobody took (a dropped frame)."""
-        with self._cond:
-            dropped = self._frame is not None and self._taken != self._version
-            self._frame = frame
-            self._version += 1
-            self._cond.notify_all()
-            return dropped
-
-    def wait_newer(self, timeout: float) -> Frame | None:
-        with self._cond:
-            if self._taken == self._version and not self._cond.wait_for(lambda: self._taken != self._version, timeout):
-                return None
-            self._taken = self._version
-            return self._frame
-
-    def peek(self) -> Frame | None:
-        with self._cond:
-            return self._frame
-
-
 @dataclass
 class Job:
     id: str
     trigger: str
     frame: Frame
     created: float = field(default_factory=time.time)
-
-
-class FpsMeter:
-    def __init__(self, window: int = FPS_WINDOW) -> None:
-        self._times: deque[float] = deque(maxlen=window)
-
-    def tick(self, now: float) -> float:
-        self._times.append(now)
-        return self.value
-
-    @property
-    def value(self) -> float:
-        if len(self._times) < 2 or self._times[-1] <= self._times[0]:
-            return 0.0
-        return (len(self._times) - 1) / (self._times[-1] - self._times[0])
 
 
 def _settings_fields(settings: Settings) -> list[str]:
@@ -186,8 +122,8 @@ class KioskService:
         self.cfg = settings.capture
         self.gate_cfg = settings.gate
         self._source_factory = source_factory or (lambda: open_source(settings.capture))
-        self._tracker_factory = tracker_factory or (lambda: _default_tracker(settings))
-        self._engine_factory = engine_factory or (lambda: _default_engine(settings))
+        self._tracker_factory = tracker_factory or (lambda: default_tracker(settings))
+        self._engine_factory = engine_factory or (lambda: default_engine(settings))
         self.diary = diary
         self.fields = fields
         self.backoff = backoff or Backoff()
@@ -506,41 +442,6 @@ class KioskService:
             }
 
 
-class SystemdWatchdog:
-    """READY=1 once, WATCHDOG=1 every interval while `alive()` holds, STOPPING=1 at the end."""
-
-    def __init__(self, notifier: Notifier, alive: Callable[[], bool], interval_s: float | None = None) -> None:
-        self.notifier = notifier
-        self.alive = alive
-        self.interval_s = interval_s or watchdog_interval() or DEFAULT_PING_INTERVAL_S
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.missed = 0
-
-    def start(self, status: str = "") -> None:
-        self.notifier.ready(status)
-        self._thread = threading.Thread(target=self._run, name="kiosk-watchdog", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            if self.alive():
-                self.notifier.watchdog()
-            else:
-                self.missed += 1  # no ping: systemd kills and restarts us after WatchdogSec
-                log.error("watchdog: a kiosk loop is stuck; not pinging")
-
-    def stop(self) -> None:
-        """Stop pinging (without telling systemd anything)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(JOIN_TIMEOUT_S)
-
-    def stopping(self, status: str = "") -> None:
-        self.stop()
-        self.notifier.stopping(status)
-
-
 def _close_quietly(source: FrameSource) -> None:
     try:
         source.close()
@@ -548,7 +449,7 @@ def _close_quietly(source: FrameSource) -> None:
         log.warning("capture: closing %s failed: %s", getattr(source, "name", source), exc)
 
 
-def _default_tracker(settings: Settings) -> FaceTracker:
+def default_tracker(settings: Settings) -> FaceTracker:
     from edge.runtime.manifest import ModelStore
 
     rt = settings.runtime
@@ -557,7 +458,7 @@ def _default_tracker(settings: Settings) -> FaceTracker:
     return FaceTracker.from_store(store)
 
 
-def _default_engine(settings: Settings) -> AnalysisEngine:
+def default_engine(settings: Settings) -> AnalysisEngine:
     from edge.pipeline import Engine
 
     return Engine.from_settings(settings)

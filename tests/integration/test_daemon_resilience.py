@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from daemon_harness import NotifyListener, ScriptedSource, UvicornThread, kiosk_settings, wait_for
 
-from edge.kiosk.notify import Heartbeats, Notifier, watchdog_interval
-from edge.kiosk.service import Backoff, KioskService, SystemdWatchdog
+from edge.kiosk.flow import Backoff
+from edge.kiosk.notify import Heartbeats, Notifier, SystemdWatchdog, watchdog_interval
+from edge.kiosk.service import KioskService
 from tests.kiosk_media import place_face, portrait
 
 FAST_BACKOFF = (0.1, 0.4)
