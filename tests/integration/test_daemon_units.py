@@ -89,3 +89,12 @@ def test_dry_run_changes_nothing(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "+ systemctl enable skin-kiosk.service" in result.stdout
     assert not prefix.exists()
+
+
+def test_daemon_unit_exposure_is_low(units: list[Path]) -> None:
+    unit = next(u for u in units if u.name == "skin-kiosk.service")
+    result = subprocess.run([SYSTEMD_ANALYZE, "security", "--offline=true", str(unit)], capture_output=True, text=True)
+    match = re.search(r"Overall exposure level for skin-kiosk\.service: ([0-9.]+)", result.stdout + result.stderr)
+    if match is None:
+        pytest.skip("this systemd-analyze cannot score unit files offline")
+    assert float(match.group(1)) <= 3.0, result.stdout  # systemd's scale: 0 safest, 10 unprotected
