@@ -1,0 +1,236 @@
+"""`acnespotmole`: acne (whitehead, acne mark, pustule, nodule), speckles (chloasma, freckle, sunburn,
+age spot) and moles, from the `lesion_blobs` model's multi-scale blob maps.
+
+Blobs are found and measured by `lesions.py`; here each measured lesion gets a family and a type from
+named rules on its colour (hemoglobin vs melanin share of its contrast), darkness, size in mm (the
+face's IPD as scale), shape and centre brightness. `classify()` is a pure function of those features
+so every rule is tested on its own (tests/unit/test_acnespotmole_rules.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import cv2
+import numpy as np
+
+from edge.analysis import lesions as les
+from edge.analysis.base import register
+
+if TYPE_CHECKING:
+    from edge.face.context import FaceContext
+    from edge.runtime.manifest import ModelStore
+
+ACNE, SPECKLE, MOLE = "acne", "speckle", "mole"
+WHITEHEAD, ACNE_MARK, PUSTULE, NODULE = 0, 1, 2, 3  # seed acne types
+CHLOASMA, FRECKLE, SUNBURN, AGE_SPOT = 0, 1, 2, 3  # seed speckle types
+
+# --- detection (OD response of the -sigma^2 LoG; ~ half the lesion's contrast at its scale) -----------
+DETECT_DARK = 0.07  # darker blobs (moles): ~14 % less light than the skin around
+DETECT_MEL = 0.05  # browner blobs (speckles)
+DETECT_HEM = 0.045  # redder blobs (acne, sunburn)
+DETECT_BRIGHT = 0.06  # lighter blobs (whitehead heads), dark channel
+DETECT_PALE = 0.06  # paler blobs (less blood: a whitehead's cream head on light skin), hemoglobin channel
+MIN_LESION_MM = 0.7  # smaller segments are skin texture, pores or noise
+MIN_COLOUR_OD = 0.15  # a visible spot holds >= 0.15 OD more melanin + hemoglobin than its skin (~14 %
+# more absorbance); less is ordinary mottling, make-up or blush
+SHADED_ZONES = ("nose", "nasolabial_left", "nasolabial_right")  # curved or folded skin: its shading ...
+SHADED_ZONE_MIN_COLOUR_OD = 0.30  # ... tints like pigment (inter-reflection), so spots there need 2x the colour
+INFLAMED_MIN_HEM_OD = 0.15  # pustules, nodules and sunburn are clearly redder than their skin
+MAX_ELONGATION = 2.0  # point lesions are round or oval (axes <= 2:1); longer segments are folds or edges
+BILATERAL_MAX = 0.6  # a faint "spot" matched by >= 60 % of its response at the mirrored place is anatomy
+# (fold ends, dimples, under-eye and nose-flank shadows come in pairs; lesions do not) ...
+BILATERAL_STRONG_OD = 0.35  # ... unless its pigment contrast is this strong (a real lesion at a fold)
+
+# --- family by colour ----------------------------------------------------------------------------------
+RED_MIN_REDNESS = 0.65  # hemoglobin >= 65 % of the pigment contrast: an inflamed (red) lesion
+BROWN_MAX_REDNESS = 0.35  # <= 35 %: brown pigment (speckle or mole); in between: red-brown
+# --- moles ---------------------------------------------------------------------------------------------
+MOLE_MIN_DARK_OD = 0.30  # a mole is much darker than its skin (>= 26 % less light)
+MOLE_MIN_MM, MOLE_MAX_MM = 1.0, 10.0  # common acquired naevi are 1-10 mm
+MOLE_MAX_ELONGATION = 2.0  # moles are round or oval
+MOLE_MAX_REDNESS = 0.5  # a mole is brown-black, not red
+NOSE_DOT_MAX_MM = 1.6  # dark dots this small on the nose are blackheads (blackheadpore), not moles
+# --- speckles ------------------------------------------------------------------------------------------
+FRECKLE_MAX_MM = 4.0  # freckles (ephelides) are small; larger flat brown spots are age spots
+CHLOASMA_MIN_MM = 12.0  # melasma comes as large patches
+SUNBURN_MIN_MM = 8.0  # a red or red-brown patch at least this large is sun damage, not acne
+# --- acne ----------------------------------------------------------------------------------------------
+WHITEHEAD_MAX_MM = 3.0  # closed comedones are small
+WHITEHEAD_MAX_ELONGATION = 2.0  # ... and round (specular streaks are long)
+WHITEHEAD_MIN_SAT_RATIO = 0.45  # a whitehead keeps a cream colour; a specular highlight is near-white
+PUSTULE_CENTRE_OD = 0.04  # a red lesion whose centre is this much lighter than its body has a pus head
+NODULE_MIN_MM = 5.0  # red lesions this large are nodules
+ACNE_MARK_MAX_REDNESS = 0.8  # red-brown, flat marks: below this redness and no raised head
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the rules look at (all measured by lesions.measure)."""
+
+    polarity: int  # +1 more OD than skin, -1 lighter
+    diameter_mm: float
+    dark: float  # darkness contrast, OD
+    mel: float  # melanin contrast, OD
+    hem: float  # hemoglobin contrast, OD
+    centre_bright: float  # OD, > 0: lighter centre
+    elongation: float
+    on_nose: bool = False
+    in_shaded_zone: bool = False
+    sat_ratio: float = 1.0  # centre saturation / surround saturation (lighter blobs only)
+    bilateral: float = 0.0  # mirrored-place response / own response
+
+    @property
+    def redness(self) -> float:
+        mel, hem = max(self.mel, 0.0), max(self.hem, 0.0)
+        return hem / (mel + hem) if mel + hem > 1e-6 else 0.5
+
+
+def classify(f: Features) -> tuple[str, int] | None:
+    """(family, type) of a lesion, or None when it is none of the three. Type is -1 for moles."""
+    if f.diameter_mm < MIN_LESION_MM:
+        return None
+    if f.elongation > MAX_ELONGATION:
+        return None
+    if f.polarity < 0:  # lighter than the skin: only a whitehead can be that
+        if (f.diameter_mm <= WHITEHEAD_MAX_MM and f.elongation <= WHITEHEAD_MAX_ELONGATION
+                and f.sat_ratio >= WHITEHEAD_MIN_SAT_RATIO):
+            return ACNE, WHITEHEAD
+        return None
+    pigment = max(f.mel, 0.0) + max(f.hem, 0.0)
+    if pigment < MIN_COLOUR_OD and f.dark < MOLE_MIN_DARK_OD:
+        return None  # a shadow or a bump without colour
+    if is_mole(f):
+        return MOLE, -1
+    if f.in_shaded_zone and pigment < SHADED_ZONE_MIN_COLOUR_OD:
+        return None
+    if f.bilateral >= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD:
+        return None
+    if f.on_nose and f.diameter_mm <= NOSE_DOT_MAX_MM and f.dark >= MOLE_MIN_DARK_OD:
+        return None  # a blackhead: blackheadpore reports it
+    r = f.redness
+    if r >= RED_MIN_REDNESS:
+        if f.hem < INFLAMED_MIN_HEM_OD:
+            return None  # diffuse redness (blush, a flushed chin), not a lesion
+        if f.centre_bright >= PUSTULE_CENTRE_OD and f.diameter_mm < SUNBURN_MIN_MM:
+            return ACNE, PUSTULE
+        if f.diameter_mm >= SUNBURN_MIN_MM:
+            return SPECKLE, SUNBURN
+        if f.diameter_mm >= NODULE_MIN_MM:
+            return ACNE, NODULE
+        return (ACNE, ACNE_MARK) if r < ACNE_MARK_MAX_REDNESS else (ACNE, PUSTULE)
+    if r > BROWN_MAX_REDNESS:  # red-brown
+        if f.diameter_mm >= SUNBURN_MIN_MM:
+            return (SPECKLE, SUNBURN) if f.hem >= INFLAMED_MIN_HEM_OD else None
+        return ACNE, ACNE_MARK
+    if f.diameter_mm >= CHLOASMA_MIN_MM:
+        return SPECKLE, CHLOASMA
+    if f.diameter_mm > FRECKLE_MAX_MM:
+        return SPECKLE, AGE_SPOT
+    return SPECKLE, FRECKLE
+
+
+def is_mole(f: Features) -> bool:
+    """Dark, brown-black, round, 1-10 mm (and not a blackhead-sized dot on the nose)."""
+    if f.on_nose and f.diameter_mm <= NOSE_DOT_MAX_MM:
+        return False
+    return (f.dark >= MOLE_MIN_DARK_OD and MOLE_MIN_MM <= f.diameter_mm <= MOLE_MAX_MM
+            and f.elongation <= MOLE_MAX_ELONGATION and f.redness <= MOLE_MAX_REDNESS)
+
+
+def detector() -> les.Detector:
+    return les.Detector(
+        thresholds={(les.DARK, 1): DETECT_DARK, (les.MEL, 1): DETECT_MEL, (les.HEM, 1): DETECT_HEM,
+                    (les.DARK, -1): DETECT_BRIGHT, (les.HEM, -1): DETECT_PALE},
+        scales=tuple(les.lb.OUTPUTS),
+    )
+
+
+def _saturation_ratio(crop: np.ndarray, lesion: les.Lesion) -> float:
+    """HSV saturation at the lesion's centre over its surround's (cream whitehead vs white glare)."""
+    r = max(lesion.candidate.radius, 1.0)
+    x, y = int(round(lesion.x)), int(round(lesion.y))
+    half = int(np.ceil(les.SURROUND_OUTER * r)) + 1
+    x0, y0 = max(x - half, 0), max(y - half, 0)
+    patch = crop[y0:y + half + 1, x0:x + half + 1].astype(np.float32)
+    mx, mn = patch.max(axis=2), patch.min(axis=2)
+    sat = (mx - mn) / np.maximum(mx, 1.0)
+    yy, xx = np.mgrid[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]]
+    d = np.hypot(xx - lesion.x, yy - lesion.y)
+    centre = sat[d <= max(0.5 * r, 1.0)]
+    around = sat[(d >= les.SURROUND_INNER * r) & (d <= les.SURROUND_OUTER * r)]
+    if centre.size == 0 or around.size == 0:
+        return 1.0
+    return float(centre.mean() / max(float(np.median(around)), 1e-3))
+
+
+def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: np.ndarray) -> Features:
+    c = lesion.contrast
+    pol = lesion.candidate.polarity
+    yx = (int(np.clip(round(lesion.y), 0, nose.shape[0] - 1)), int(np.clip(round(lesion.x), 0, nose.shape[1] - 1)))
+    return Features(polarity=pol, diameter_mm=lesion.diameter_mm, dark=float(c[les.DARK]), mel=float(c[les.MEL]),
+                    hem=float(c[les.HEM]), centre_bright=lesion.centre_bright, elongation=lesion.elongation,
+                    on_nose=bool(nose[yx]), in_shaded_zone=bool(shaded[yx]), sat_ratio=_saturation_ratio(ctx.crop, lesion) if pol < 0 else 1.0,
+                    bilateral=lesion.bilateral)
+
+
+@dataclass
+class Finding:
+    family: str
+    type: int
+    lesion: les.Lesion
+    features: Features
+
+
+def findings(ctx: FaceContext, store: ModelStore) -> list[Finding]:
+    """Every classified lesion of the face (crop px), strongest first."""
+    where = les.analysable_skin(ctx)
+    nose = cv2.dilate(ctx.regions.mask("nose"), np.ones((5, 5), np.uint8)) > 0
+    shaded = les.region_union(ctx, SHADED_ZONES)
+    out = []
+    for lesion in les.find_lesions(ctx, store, detector(), where):
+        f = features_of(ctx, lesion, nose, shaded)
+        kind = classify(f)
+        if kind is not None:
+            out.append(Finding(kind[0], kind[1], lesion, f))
+    out.sort(key=lambda x: -x.lesion.score)
+    return out
+
+
+def _item(ctx: FaceContext, finding: Finding, with_type: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": int(finding.type)} if with_type else {}
+    item["score"] = les.r2(finding.lesion.score)
+    item.update(les.box_to_original(ctx, finding.lesion.box))
+    return item
+
+
+@register("acnespotmole")
+class AcneSpotMole:
+    name: ClassVar[str] = "acnespotmole"
+    models: ClassVar[tuple[str, ...]] = (les.lb.MODEL_NAME,)
+
+    def __init__(self, store: ModelStore) -> None:
+        self.store = store
+
+    def analyze(self, ctx: FaceContext, extended: bool = False) -> dict[str, Any]:
+        found = findings(ctx, self.store)
+        acne = [f for f in found if f.family == ACNE]
+        speckle = [f for f in found if f.family == SPECKLE]
+        mole = [f for f in found if f.family == MOLE]
+        field = {
+            "acne_num": len(acne), "acne_list": [_item(ctx, f, True) for f in acne],
+            "speckle_num": len(speckle), "speckle_list": [_item(ctx, f, True) for f in speckle],
+            "mole_num": len(mole), "mole_list": [_item(ctx, f, False) for f in mole],
+        }
+        out: dict[str, Any] = {"acnespotmole": field}
+        if extended:
+            out["extended"] = {"acnespotmole": {
+                "items": [{"family": f.family, "type": f.type, "diameter_mm": round(f.features.diameter_mm, 2),
+                           "contrast_od": {"dark": round(f.features.dark, 3), "melanin": round(f.features.mel, 3),
+                                           "hemoglobin": round(f.features.hem, 3)},
+                           "redness": round(f.features.redness, 2), "score": les.r2(f.lesion.score)}
+                          for f in found],
+                "mm_per_crop_px": round(ctx.mm_per_px, 4),
+            }}
+        return out

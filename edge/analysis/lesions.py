@@ -1,0 +1,392 @@
+"""Point-lesion post-processing shared by `acnespotmole` and `blackheadpore`.
+
+From the `lesion_blobs` maps (multi-scale -sigma^2 LoG of dark / melanin / hemoglobin, OD units):
+local maxima above a per-channel threshold inside the analysable skin only -> one candidate per place
+(strongest scale and channel wins) -> each candidate measured on the crop's channel maps: contrast per
+channel against its skin surround, a half-contrast segment (contour, box, size in mm, elongation,
+solidity) and the brightness of its centre. Candidates that are not closed blobs on skin (edges of hair,
+brows, eyes, lips, nostrils, shadows) are dropped here; the analyzers only classify what is left.
+
+Analysable skin = the `skin` region (face minus grown eyes/brows/lips/nostrils) minus large, very dark
+areas (hair over the forehead or temples, deep shadow), which a face mesh does not know about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from edge.analysis import lesion_blobs as lb
+
+if TYPE_CHECKING:
+    from edge.face.context import FaceContext
+    from edge.runtime.manifest import ModelStore
+
+DARK, MEL, HEM = 0, 1, 2  # channel indices of the lesion maps
+
+# --- analysable skin --------------------------------------------------------------------------------
+SKIN_REFERENCE_REGIONS = ("cheek_left", "cheek_right", "nose", "chin")  # rarely covered by hair
+HAIR_DARK_OD = 0.55  # pixels this much darker (OD) than the median cheek are hair/shadow candidates
+HAIR_MIN_AREA_MM2 = 60.0  # ... and such a dark area this large is hair/shadow, not a lesion (mole < ~50 mm2)
+HAIR_MARGIN_MM = 1.5  # grown by this, so lesions are not reported on hair edges
+
+# --- candidates ---------------------------------------------------------------------------------------
+BLOB_RADIUS_PER_SIGMA = float(np.sqrt(2.0))  # a LoG of scale sigma answers best to a disc of radius sqrt(2) sigma
+NMS_OVERLAP = 1.0  # two candidates closer than this x the larger radius are one lesion
+MAX_PEAKS_PER_MAP = 120  # strongest peaks kept per map and channel (bounds the work on very busy skin)
+
+# --- measurement --------------------------------------------------------------------------------------
+SURROUND_INNER, SURROUND_OUTER = 2.0, 3.0  # surround annulus, in blob radii: skin next to the lesion (mean)
+MIN_SURROUND_SKIN = 0.5  # at least half the annulus must be analysable skin (else: at a border)
+SEGMENT_LEVEL = 0.5  # the lesion is where the contrast is >= half its centre's contrast
+MAX_OUTSIDE_SKIN = 0.25  # segments reaching further out of the skin than this are edges of excluded parts
+WINDOW_RADII = 4.0  # the segment is searched within this many blob radii ...
+OPEN_MAX_FRACTION = 0.04  # ... and may touch that circle on at most this share of it (else: an edge, a ridge)
+CENTRE_FRACTION = 0.4  # "centre" = within this fraction of the segment's equivalent radius
+SCORE_BASE = 0.5  # score = 1 - SCORE_BASE ** (response / threshold): 0.5 at threshold, 0.75 at 2x
+
+
+@dataclass(frozen=True)
+class Candidate:
+    x: float  # crop px
+    y: float
+    sigma: float  # crop px
+    channel: int  # DARK / MEL / HEM
+    polarity: int  # +1: more OD (darker, browner, redder) than around; -1: brighter
+    response: float  # polarity x LoG response, OD
+    significance: float  # response / threshold
+    level: int = 0  # pyramid level of its map (measured at that resolution)
+
+    @property
+    def radius(self) -> float:
+        return BLOB_RADIUS_PER_SIGMA * self.sigma
+
+
+@dataclass
+class Lesion:
+    """One measured blob, crop px unless named otherwise."""
+
+    candidate: Candidate
+    x: float
+    y: float
+    area_px: float
+    diameter_mm: float
+    contrast: np.ndarray  # (3,) OD, lesion mean - surround median, per channel (dark, mel, hem)
+    centre_bright: float  # OD: lesion body darkness - centre darkness (> 0: lighter centre, e.g. a pus head)
+    clutter: float  # spread (std) of the detection channel around the lesion / the lesion's contrast
+    elongation: float  # major / minor axis (>= 1)
+    solidity: float  # area / convex hull area
+    contour: np.ndarray  # (N, 2) crop px
+    box: tuple[float, float, float, float]  # left, top, right, bottom, crop px
+    score: float
+    bilateral: float = 0.0  # response at the mirrored place across the face's midline / own response
+    extras: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def redness(self) -> float:
+        """Share of hemoglobin in the lesion's pigment contrast: 1 all red, 0 all brown."""
+        mel, hem = max(float(self.contrast[MEL]), 0.0), max(float(self.contrast[HEM]), 0.0)
+        return hem / (mel + hem) if mel + hem > 1e-6 else 0.5
+
+
+@dataclass(frozen=True)
+class Detector:
+    """Which maps to search: per (channel, polarity) a threshold (OD response), and the scales."""
+
+    thresholds: dict[tuple[int, int], float]
+    scales: tuple[str, ...]  # lesion_blobs output names
+    max_sigma_mm: float = 99.0  # ignore scales whose blobs would be larger than this
+    max_candidates: int = 150  # most significant places measured (bounds the time on very busy skin)
+
+
+# --- shared per-face data ---------------------------------------------------------------------------
+def channels(ctx: FaceContext) -> np.ndarray:
+    """(512, 512, 3) float32 dark/mel/hem OD of the crop, once per face."""
+    return ctx.cached("lesions:channels", lambda c: lb.channel_maps(c.crop))
+
+
+def skin_reference(ctx: FaceContext) -> np.ndarray:
+    """Median (dark, mel, hem) of the face's plain skin."""
+
+    def compute(c: FaceContext) -> np.ndarray:
+        chans = channels(c)
+        mask = np.zeros(chans.shape[:2], bool)
+        for name in SKIN_REFERENCE_REGIONS:
+            mask |= c.regions.mask(name) > 0
+        if mask.sum() < 50:
+            mask = c.regions.mask("skin") > 0
+        return np.median(chans[mask], axis=0) if mask.any() else np.zeros(3, np.float32)
+
+    return ctx.cached("lesions:skin_reference", compute)
+
+
+def analysable_skin(ctx: FaceContext) -> np.ndarray:
+    """bool mask: `skin` minus large very dark areas (hair, deep shadow) grown by HAIR_MARGIN_MM."""
+
+    def compute(c: FaceContext) -> np.ndarray:
+        skin = c.regions.mask("skin") > 0
+        dark = channels(c)[..., DARK] >= skin_reference(c)[DARK] + HAIR_DARK_OD
+        dark = dark & (c.regions.mask("face") > 0)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), connectivity=8)
+        min_area = HAIR_MIN_AREA_MM2 / c.mm_per_px**2
+        big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)
+        big = big[big > 0]
+        if big.size:
+            hair = np.isin(labels, big).astype(np.uint8)
+            grow = max(int(round(HAIR_MARGIN_MM / c.mm_per_px)), 1)
+            hair = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+            skin &= hair == 0
+        return skin
+
+    return ctx.cached("lesions:analysable_skin", compute)
+
+
+def maps(ctx: FaceContext, store: ModelStore) -> dict[str, np.ndarray]:
+    return lb.blob_maps(ctx, store)
+
+
+# --- candidates -----------------------------------------------------------------------------------------
+def _scale_of(name: str) -> float:
+    return float(name.split("_s")[1])
+
+
+def find_candidates(blob_maps: dict[str, np.ndarray], where: np.ndarray, detector: Detector,
+                    mm_per_px: float) -> list[Candidate]:
+    """Local maxima (3x3) above threshold inside `where` (crop-size bool mask), one per lesion (NMS)."""
+    size = where.shape[0]
+    found: list[Candidate] = []
+    for name in detector.scales:
+        sigma = _scale_of(name)
+        if BLOB_RADIUS_PER_SIGMA * sigma * 2 * mm_per_px > detector.max_sigma_mm:
+            continue
+        resp_all = blob_maps[name]
+        h = resp_all.shape[0]
+        f = size / h
+        inside = where if h == size else cv2.resize(where.astype(np.uint8), (h, h), interpolation=cv2.INTER_AREA) > 0
+        for (ch, pol), thr in detector.thresholds.items():
+            resp = np.ascontiguousarray(resp_all[..., ch] * pol)
+            peak = (resp >= cv2.dilate(resp, np.ones((3, 3), np.uint8))) & (resp >= thr) & inside
+            ys, xs = np.nonzero(peak)
+            if ys.size == 0:
+                continue
+            vals = resp[ys, xs]
+            if vals.size > MAX_PEAKS_PER_MAP:
+                keep = np.argsort(-vals)[:MAX_PEAKS_PER_MAP]
+                ys, xs, vals = ys[keep], xs[keep], vals[keep]
+            level = int(round(np.log2(f)))
+            for y, x, v in zip(ys, xs, vals, strict=True):
+                found.append(Candidate(x=(x + 0.5) * f - 0.5, y=(y + 0.5) * f - 0.5, sigma=sigma, channel=ch,
+                                       polarity=pol, response=float(v), significance=float(v / thr), level=level))
+    # Per polarity: a lighter head inside a darker/redder body (a pustule) is kept as its own
+    # candidate; `deduplicate` folds it into the body after measurement.
+    kept = suppress([c for c in found if c.polarity > 0]) + suppress([c for c in found if c.polarity < 0])
+    return sorted(kept, key=lambda c: -c.significance)[:detector.max_candidates]
+
+
+def suppress(cands: Iterable[Candidate]) -> list[Candidate]:
+    """Greedy non-maximum suppression over places: the most significant candidate of a place wins."""
+    ordered = sorted(cands, key=lambda c: -c.significance)
+    if not ordered:
+        return []
+    xy = np.array([(c.x, c.y) for c in ordered])
+    radii = np.array([c.radius for c in ordered])
+    alive = np.ones(len(ordered), bool)
+    kept: list[Candidate] = []
+    for i, c in enumerate(ordered):
+        if not alive[i]:
+            continue
+        kept.append(c)
+        d = np.hypot(xy[i + 1:, 0] - c.x, xy[i + 1:, 1] - c.y)
+        alive[i + 1:] &= d >= NMS_OVERLAP * np.maximum(radii[i + 1:], c.radius)
+    return kept
+
+
+def _inside(box: tuple[float, float, float, float], x: float, y: float) -> bool:
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+def deduplicate(lesions: list[Lesion]) -> list[Lesion]:
+    """Two candidates that segment into the same blob (one's centre inside the other's box): keep the
+    higher-scoring one; a lighter blob inside a darker/redder one is that lesion's head (the darker
+    one is kept and carries it as `centre_bright`)."""
+    kept: list[Lesion] = []
+    order = sorted(lesions, key=lambda x: (x.candidate.polarity < 0, -x.score))
+    for les in order:
+        if any(_inside(k.box, les.x, les.y) or _inside(les.box, k.x, k.y) for k in kept):
+            continue
+        kept.append(les)
+    return kept
+
+
+# --- measurement -------------------------------------------------------------------------------------
+def score_of(significance: float) -> float:
+    return float(np.clip(1.0 - SCORE_BASE**significance, 0.0, 1.0))
+
+
+def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: float,
+            why: list[str] | None = None) -> Lesion | None:
+    """Contrast, segment and shape of one candidate; None when it is not a closed blob on skin.
+
+    `chans`/`skin` are at the candidate's pyramid level (1/2**level of the crop): a large blob is
+    measured in a small window there. Everything returned is in crop px."""
+    f = 2**cand.level
+    size = chans.shape[0]
+    lx, ly = (cand.x + 0.5) / f - 0.5, (cand.y + 0.5) / f - 0.5
+    r = max(cand.radius / f, 1.0)
+    mm_per_px = mm_per_px * f
+    half = int(np.ceil(WINDOW_RADII * r)) + 2
+    cx, cy = int(round(lx)), int(round(ly))
+    x0, x1 = max(cx - half, 0), min(cx + half + 1, size)
+    y0, y1 = max(cy - half, 0), min(cy + half + 1, size)
+    win = chans[y0:y1, x0:x1]
+    sk = skin[y0:y1, x0:x1]
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    dist = np.hypot(xx - lx, yy - ly)
+    ring = (dist >= SURROUND_INNER * r) & (dist <= SURROUND_OUTER * r)
+    ring_skin = ring & sk
+    if ring_skin.sum() < MIN_SURROUND_SKIN * max(ring.sum(), 1):
+        return _reject(why, "surround not skin")
+    background = win[ring_skin].mean(axis=0)
+    disc = dist <= max(0.7 * r, 1.0)
+    centre_val = win[disc].mean(axis=0)
+    # Segment on the detection channel at half the centre's contrast.
+    c, p = cand.channel, cand.polarity
+    v = p * (win[..., c] - background[c])
+    peak = p * (centre_val[c] - background[c])
+    if peak <= 0:
+        return _reject(why, "no contrast")
+    clutter = float(v[ring_skin].std() / peak)
+    seg = ((v >= SEGMENT_LEVEL * peak) & (dist <= WINDOW_RADII * r)).astype(np.uint8)
+    n, labels = cv2.connectedComponents(seg, connectivity=8)
+    inner = labels[disc & (seg > 0)]
+    if inner.size == 0:
+        return _reject(why, "no segment")
+    label = np.bincount(inner).argmax()
+    comp = labels == label
+    rim = (dist > WINDOW_RADII * r - 1.0) & (dist <= WINDOW_RADII * r)
+    if comp[rim].sum() > OPEN_MAX_FRACTION * max(rim.sum(), 1):
+        return _reject(why, "open segment")  # an edge or a ridge, not a blob
+    comp &= dist < WINDOW_RADII * r - 1.0
+    area = float(comp.sum())
+    if 1.0 - sk[comp].mean() > MAX_OUTSIDE_SKIN:
+        return _reject(why, "segment leaves the skin")
+    contrast = win[comp].mean(axis=0) - background
+    ys, xs = np.nonzero(comp)
+    mx, my = xs.mean(), ys.mean()
+    if xs.size >= 3:
+        cov = np.cov(np.vstack([xs, ys]))
+        ev = np.sort(np.linalg.eigvalsh(cov))
+        elongation = float(np.sqrt((ev[1] + 0.25) / (ev[0] + 0.25)))  # +1/4: a pixel's own spread
+    else:
+        elongation = 1.0
+    contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contour = max(contours, key=cv2.contourArea).reshape(-1, 2).astype(np.float64)
+    hull_area = cv2.contourArea(cv2.convexHull(contour.astype(np.float32)))
+    solidity = float(min(area / max(hull_area + 0.5 * len(contour), 1.0), 1.0)) if len(contour) >= 3 else 1.0
+    eq_r = np.sqrt(area / np.pi)
+    # Centre = every pixel near the centroid (a pus head may fall out of a red segment); body = the
+    # segment beyond it.
+    dcen = np.hypot(xx - x0 - mx, yy - y0 - my)
+    centre = dcen <= max(CENTRE_FRACTION * eq_r, 1.0)
+    body = comp & ~centre
+    dark = win[..., DARK]
+    centre_bright = float(dark[body].mean() - dark[centre].mean()) if body.any() and centre.any() else 0.0
+    # Level px -> crop px (pixel centres: (p + 0.5) * f - 0.5; box edges: e * f).
+    contour = (contour + [x0, y0] + 0.5) * f - 0.5
+    return Lesion(
+        candidate=cand, x=float((mx + x0 + 0.5) * f - 0.5), y=float((my + y0 + 0.5) * f - 0.5),
+        area_px=area * f * f, diameter_mm=float(2.0 * eq_r * mm_per_px), contrast=contrast.astype(np.float64),
+        centre_bright=centre_bright, clutter=clutter, elongation=elongation, solidity=solidity, contour=contour,
+        box=(float((xs.min() + x0) * f), float((ys.min() + y0) * f), float((xs.max() + x0 + 1) * f),
+             float((ys.max() + y0 + 1) * f)),
+        score=score_of(cand.significance),
+    )
+
+
+def pyramid(ctx: FaceContext, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """(channels, analysable skin) at 1/2**level of the crop, as the model pools (block means)."""
+
+    def compute(c: FaceContext) -> tuple[np.ndarray, np.ndarray]:
+        skin = analysable_skin(c)
+        if level == 0:
+            return channels(c), skin
+        return lb.pool(channels(c), level), lb.pool(skin.astype(np.float32), level) >= 0.5
+
+    return ctx.cached(f"lesions:pyramid{level}", compute)
+
+
+MIDLINE_LANDMARKS = (10, 168, 6, 197, 195, 5, 4, 1, 2, 0, 17, 152)  # face-mesh points on the midline
+MIRROR_SEARCH_MM = 3.0  # the mirrored place is searched this far around (pose, asymmetry)
+
+
+def midline_x(ctx: FaceContext) -> float:
+    """x of the face's midline in the (upright) crop."""
+    return float(np.median(ctx.landmarks_crop[list(MIDLINE_LANDMARKS), 0]))
+
+
+def bilateral_ratio(ctx: FaceContext, blob_maps: dict[str, np.ndarray], cand: Candidate) -> float:
+    """The strongest same-scale, same-channel response around the place mirrored across the midline,
+    over the candidate's own: ~1 for bilateral anatomy (fold ends, dimples, under-eye shadows), ~0 for a
+    one-sided lesion."""
+    name = f"blob_s{int(round(cand.sigma))}"
+    resp = blob_maps[name][..., cand.channel] * cand.polarity
+    f = ctx.crop_size / resp.shape[0]
+    mx = 2.0 * midline_x(ctx) - cand.x
+    reach_px = max(MIRROR_SEARCH_MM / ctx.mm_per_px, cand.radius)
+    if abs(mx - cand.x) < 2.0 * cand.radius + reach_px:
+        return 0.0  # on or near the midline: the mirrored place is the lesion itself
+    reach = reach_px / f
+    cx, cy = (mx + 0.5) / f - 0.5, (cand.y + 0.5) / f - 0.5
+    x0, x1 = int(max(np.floor(cx - reach), 0)), int(min(np.ceil(cx + reach) + 1, resp.shape[1]))
+    y0, y1 = int(max(np.floor(cy - reach), 0)), int(min(np.ceil(cy + reach) + 1, resp.shape[0]))
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    return float(max(resp[y0:y1, x0:x1].max(), 0.0) / max(cand.response, 1e-6))
+
+
+def _reject(why: list[str] | None, reason: str) -> None:
+    if why is not None:
+        why.append(reason)
+    return None
+
+
+def find_lesions(ctx: FaceContext, store: ModelStore, detector: Detector, where: np.ndarray) -> list[Lesion]:
+    """Candidates inside `where` (bool crop mask) and the analysable skin, measured."""
+    blob_maps = maps(ctx, store)
+    cands = find_candidates(blob_maps, where & analysable_skin(ctx), detector, ctx.mm_per_px)
+    out = []
+    for cand in cands:
+        chans, skin = pyramid(ctx, cand.level)
+        lesion = measure(cand, chans, skin, ctx.mm_per_px)
+        if lesion is not None:
+            lesion.bilateral = bilateral_ratio(ctx, blob_maps, cand)
+            out.append(lesion)
+    return deduplicate(out)
+
+
+# --- output helpers ------------------------------------------------------------------------------------
+def r2(value: float) -> float:
+    return round(float(value), 2)
+
+
+def box_to_original(ctx: FaceContext, box: tuple[float, float, float, float]) -> dict[str, float]:
+    left, top, right, bottom = ctx.crop_box_to_original(*box)
+    return {"left": r2(left), "top": r2(top), "right": r2(right), "bottom": r2(bottom)}
+
+
+def points_to_original(ctx: FaceContext, pts: np.ndarray) -> list[dict[str, float]]:
+    if len(pts) == 0:
+        return []
+    orig = ctx.crop_to_original(np.asarray(pts, np.float64))
+    return [{"x": r2(x), "y": r2(y)} for x, y in orig]
+
+
+def region_union(ctx: FaceContext, names: Iterable[str]) -> np.ndarray:
+    mask = np.zeros((ctx.crop_size, ctx.crop_size), bool)
+    for name in names:
+        mask |= ctx.regions.mask(name) > 0
+    return mask
