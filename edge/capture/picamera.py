@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import cv2
+import numpy as np
 
 from edge.capture.base import Frame, FrameTimeout, SourceError
 
@@ -35,6 +36,21 @@ def picamera_available() -> bool:
         return len(Picamera2.global_camera_info()) > 0
     except Exception:  # a broken libcamera install counts as "no camera"
         return False
+
+
+def yuv420_to_bgr(buffer: np.ndarray, width: int, height: int) -> np.ndarray:
+    """BGR from a planar YUV420 (I420) buffer whose rows are padded to a stride (picamera2 hands it
+    over as a (height*3/2, stride) array; the chroma planes have half the stride)."""
+    stride = buffer.shape[1]
+    flat = np.ascontiguousarray(buffer).reshape(-1)
+    luma_end = height * stride
+    chroma_rows, chroma_stride = height // 2, stride // 2
+    u_end = luma_end + chroma_rows * chroma_stride
+    y = flat[:luma_end].reshape(height, stride)[:, :width]
+    u = flat[luma_end:u_end].reshape(chroma_rows, chroma_stride)[:, : width // 2]
+    v = flat[u_end : u_end + chroma_rows * chroma_stride].reshape(chroma_rows, chroma_stride)[:, : width // 2]
+    i420 = np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(height * 3 // 2, width)
+    return cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
 
 
 class PicameraSource:
@@ -73,11 +89,8 @@ class PicameraSource:
             # `wait` is picamera2's job timeout (s): a stalled pipeline raises TimeoutError.
             with self._cam.captured_request(wait=timeout) as request:
                 main = request.make_array("main")[:, :, :3].copy()
-                yuv = request.make_array("lores")
-                lw, lh = self.lores_size
-                # YUV420 rows may be padded to the stride: keep the visible (h*3/2, w) planes.
                 # Converted inside the request: the buffer goes back to the camera on exit.
-                lores = cv2.cvtColor(yuv[: lh * 3 // 2, :lw], cv2.COLOR_YUV2BGR_I420)
+                lores = yuv420_to_bgr(request.make_array("lores"), *self.lores_size)
         except TimeoutError as exc:
             raise FrameTimeout(f"picamera: no frame in {timeout:.1f}s") from exc
         except Exception as exc:

@@ -125,3 +125,105 @@ def test_auto_falls_back_to_replay(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "a.png"), numbered(0))
     source = open_source(CaptureConfig(source="auto", device="/nonexistent/cam", replay_path=tmp_path))
     assert isinstance(source, ReplaySource)
+
+
+@pytest.mark.parametrize("stride", [640, 704])  # 704: rows padded, as the ISP does for some widths
+def test_yuv420_with_stride_padding_to_bgr(astronaut_bgr: np.ndarray, stride: int) -> None:
+    from edge.capture.picamera import yuv420_to_bgr
+
+    w, h = 640, 480
+    bgr = cv2.resize(astronaut_bgr, (w, h))
+    i420 = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).reshape(-1)
+    y, u, v = i420[: w * h], i420[w * h : w * h * 5 // 4], i420[w * h * 5 // 4 :]
+    padded = np.zeros(stride * h * 3 // 2, np.uint8)  # what picamera2 hands over, flattened
+    padded[: stride * h].reshape(h, stride)[:, :w] = y.reshape(h, w)
+    cs = stride // 2
+    padded[stride * h : stride * h + cs * h // 2].reshape(h // 2, cs)[:, : w // 2] = u.reshape(h // 2, w // 2)
+    padded[stride * h + cs * h // 2 :].reshape(h // 2, cs)[:, : w // 2] = v.reshape(h // 2, w // 2)
+    out = yuv420_to_bgr(padded.reshape(h * 3 // 2, stride), w, h)
+    assert out.shape == (h, w, 3)
+    assert np.abs(out.astype(int) - bgr.astype(int)).mean() < 4  # chroma subsampling only
+
+
+class FakePicamera2:
+    """Just the picamera2 surface PicameraSource uses; `mode` scripts the next capture."""
+
+    instances: list[FakePicamera2] = []
+    mode = "ok"
+
+    def __init__(self, camera_num: int = 0) -> None:
+        self.started = self.closed = False
+        self.released = 0
+        self.waits: list[float | None] = []
+        FakePicamera2.instances.append(self)
+
+    @staticmethod
+    def global_camera_info() -> list[dict]:
+        return [{"Model": "imx708"}]
+
+    def create_video_configuration(self, main: dict, lores: dict, buffer_count: int) -> dict:
+        return {"main": main, "lores": lores}
+
+    def configure(self, config: dict) -> None:
+        self.config = config
+
+    def start(self) -> None:
+        self.started = True
+
+    def captured_request(self, wait: float | None = None):
+        import contextlib
+
+        self.waits.append(wait)
+        if FakePicamera2.mode == "timeout":
+            raise TimeoutError
+        if FakePicamera2.mode == "broken":
+            raise RuntimeError("dequeue failed")
+        cam = self
+
+        class Request:
+            def make_array(self, name: str) -> np.ndarray:
+                w, h = cam.config[name]["size"]
+                if name == "main":
+                    return np.full((h, w, 3), 77, np.uint8)
+                return np.full((h * 3 // 2, w), 128, np.uint8)
+
+        @contextlib.contextmanager
+        def ctx():
+            try:
+                yield Request()
+            finally:
+                cam.released += 1
+
+        return ctx()
+
+    def stop(self) -> None:
+        self.started = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_picamera_source_with_a_fake_picamera2(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    module = types.ModuleType("picamera2")
+    module.Picamera2 = FakePicamera2  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "picamera2", module)
+    FakePicamera2.instances.clear()
+    FakePicamera2.mode = "ok"
+    source = PicameraSource((1280, 720), (640, 480))
+    source.open()
+    cam = FakePicamera2.instances[0]
+    assert cam.started and cam.config["lores"] == {"size": (640, 480), "format": "YUV420"}
+    frame = source.read(0.5)
+    assert frame.main.shape == (720, 1280, 3) and frame.lores.shape == (480, 640, 3)
+    assert cam.waits == [0.5] and cam.released == 1  # every wait has a timeout; the buffer went back
+    FakePicamera2.mode = "timeout"
+    with pytest.raises(FrameTimeout):
+        source.read(0.5)
+    FakePicamera2.mode = "broken"
+    with pytest.raises(SourceError, match="dequeue failed"):
+        source.read(0.5)
+    FakePicamera2.mode = "ok"
+    source.close()
+    assert cam.closed and not cam.started
