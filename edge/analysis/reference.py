@@ -178,14 +178,23 @@ def skin_texture_reference(gray: np.ndarray) -> dict[str, np.ndarray]:
 
 
 ReferenceFn = Callable[[np.ndarray], dict[str, np.ndarray]]
+InputFn = Callable[[np.ndarray], np.ndarray]
 
-# Manifest model name -> float reference of its outputs, and how its input is made from the BGR crop.
-# Every designed model has both (tests/unit/test_models_int8.py walks this table).
+# Manifest model name -> float reference of its outputs (taking the model input), and how that input is
+# made from the BGR crop. Every designed model has both: tests/unit/test_models_int8.py walks this
+# table and requires an entry for every model of ours in the manifest that is not `learned: true`.
 REFERENCES: dict[str, ReferenceFn] = {
     "skin_pigment": skin_pigment_reference,
     "skin_texture": skin_texture_reference,
 }
-MODEL_INPUTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+MODEL_INPUTS: dict[str, InputFn] = {
     "skin_pigment": rgb_input,
     "skin_texture": gray_input,
 }
+
+
+def register_reference(name: str, reference: ReferenceFn, model_input: InputFn) -> None:
+    """For designed models whose maths lives in their own module (e.g. a lesion analyzer's helpers):
+    call at import time so the build, the run time and the int8 test all find it."""
+    REFERENCES[name] = reference
+    MODEL_INPUTS[name] = model_input
