@@ -276,6 +276,7 @@ class Tally:
     clean_fp: dict[str, list[int]]  # family -> per clean image
     planted_fp: Counter
     images: int = 0
+    misses: list[str] = dataclasses.field(default_factory=list)
 
 
 def match(planted: list[Planted], found: list[Found], mm_to_px: float, tally: Tally) -> None:
@@ -294,6 +295,10 @@ def match(planted: list[Planted], found: list[Found], mm_to_px: float, tally: Ta
         tally.planted[name] += 1
         if best is None:
             tally.confusion[name]["missed"] += 1
+            near = min(found, key=lambda f: np.hypot(f.x - p.x, f.y - p.y), default=None)
+            tally.misses.append(f"{name} {p.diameter_mm:.1f} mm at ({p.x:.0f}, {p.y:.0f}) orig px; nearest finding: "
+                                + (f"{near.family}/{near.type} at {np.hypot(near.x - p.x, near.y - p.y):.0f} px"
+                                   if near else "none"))
             continue
         f = found[best]
         used.add(best)
@@ -308,7 +313,28 @@ def match(planted: list[Planted], found: list[Found], mm_to_px: float, tally: Ta
             tally.planted_fp[f.family] += 1
 
 
-def run(small: bool = False, seed: int = 0, rounds: int | None = None, verbose: bool = True) -> dict[str, Any]:
+def explain(engine: Any, ctx: FaceContext, misses: list[str], planted: list[Planted]) -> None:
+    """Print what the analyzer measured near each missed lesion (for --misses)."""
+    from edge.analysis import acnespotmole as asm
+    from edge.analysis import lesions as les
+
+    lesions = les.find_lesions(ctx, engine.store, asm.detector(), les.analysable_skin(ctx))
+    nose = les.region_union(ctx, ("nose",))
+    shaded = les.region_union(ctx, asm.SHADED_ZONES)
+    for m in misses:
+        print("  MISS", m)
+        p = next(p for p in planted if f"({p.x:.0f}, {p.y:.0f})" in m)
+        xy = np.array([p.x, p.y]) / ctx.to_original
+        cx, cy = ctx.crop_matrix[:, :2] @ xy + ctx.crop_matrix[:, 2]
+        r = p.diameter_mm / 2 / ctx.mm_per_px
+        for lesion in lesions:
+            if np.hypot(lesion.x - cx, lesion.y - cy) < max(r, 6):
+                f = asm.features_of(ctx, lesion, nose, shaded, asm.fold_zones(ctx))
+                print(f"     {asm.classify(f)} {f}")
+
+
+def run(small: bool = False, seed: int = 0, rounds: int | None = None, verbose: bool = True,
+        debug: bool = False) -> dict[str, Any]:
     from edge.config import load_settings
     from edge.pipeline import Engine
 
@@ -354,7 +380,11 @@ def run(small: bool = False, seed: int = 0, rounds: int | None = None, verbose: 
                     ox, oy = ctx.crop_to_original(np.array([[x, y]]))[0]
                     planted.append(Planted(kind, float(ox), float(oy), d_mm / ctx.mm_per_px, d_mm))
                 run_ctx = with_crop(ctx, crop)
+            before = len(tally.misses)
             match(planted, findings_of(analyze_ctx(engine, run_ctx)), mm_to_orig, tally)
+            tally.misses[before:] = [f"[{scene}] {m}" for m in tally.misses[before:]]
+            if debug and len(tally.misses) > before:
+                explain(engine, run_ctx, tally.misses[before:], planted)
             tally.images += 1
         if verbose:
             print(f"scene {scene}: clean findings {dict(counts) or '{}'}", flush=True)
@@ -388,7 +418,7 @@ def summarize(t: Tally) -> dict[str, Any]:
         "clean_fp": all(max(fam[f]["clean_fp"]) <= ACCEPT_CLEAN_FP for f in FAMILIES),
         "type_accuracy": type_acc >= ACCEPT_TYPE,
     }
-    return {"rows": rows, "families": fam, "type_accuracy": type_acc, "images": t.images,
+    return {"rows": rows, "families": fam, "type_accuracy": type_acc, "images": t.images, "misses": t.misses,
             "confusion": {k: dict(v) for k, v in t.confusion.items()}, "accept": accept}
 
 
@@ -410,14 +440,23 @@ def print_report(r: dict[str, Any]) -> None:
     print("\nacceptance:", json.dumps(r["accept"]))
 
 
+def print_misses(r: dict[str, Any]) -> None:
+    print("\nmissed lesions:")
+    for m in r["misses"]:
+        print("  " + m)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="the test-suite size (fewer rounds)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, help="planted images per scene")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument("--misses", action="store_true", help="list every missed lesion")
     args = parser.parse_args(argv)
-    report = run(small=args.small, seed=args.seed, rounds=args.rounds)
+    report = run(small=args.small, seed=args.seed, rounds=args.rounds, debug=args.misses)
+    if args.misses:
+        print_misses(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0

@@ -38,9 +38,13 @@ MIN_COLOUR_OD = 0.15  # a visible spot holds >= 0.15 OD more melanin + hemoglobi
 SHADED_ZONES = ("nose", "nasolabial_left", "nasolabial_right")  # curved or folded skin: its shading ...
 SHADED_ZONE_MIN_COLOUR_OD = 0.30  # ... tints like pigment (inter-reflection), so spots there need 2x the colour
 INFLAMED_MIN_HEM_OD = 0.15  # pustules, nodules and sunburn are clearly redder than their skin
+LARGE_SPOT_MM = 8.0  # spots this large are seen at lower contrast (contrast sensitivity grows with size):
+LARGE_SPOT_MIN_COLOUR_OD = 0.10  # ... their colour threshold
 MAX_ELONGATION = 2.0  # point lesions are round or oval (axes <= 2:1); longer segments are folds or edges
-BILATERAL_MAX = 0.6  # a faint "spot" matched by >= 60 % of its response at the mirrored place is anatomy
-# (fold ends, dimples, under-eye and nose-flank shadows come in pairs; lesions do not) ...
+FOLD_ZONES = ("perioral", "nasolabial_left", "nasolabial_right", "under_eye_left", "under_eye_right")
+FOLD_ZONE_GROW_MM = 3.0  # ... grown by this: where folds, dimples and under-eye shadows mimic spots
+BILATERAL_MAX = 0.6  # in a fold zone, a "spot" matched by >= 60 % of its response at the mirrored place is
+# anatomy (fold ends, dimples, under-eye shadows come in pairs; lesions do not) ...
 BILATERAL_STRONG_OD = 0.35  # ... unless its pigment contrast is this strong (a real lesion at a fold)
 
 # --- family by colour ----------------------------------------------------------------------------------
@@ -55,12 +59,13 @@ NOSE_DOT_MAX_MM = 1.6  # dark dots this small on the nose are blackheads (blackh
 # --- speckles ------------------------------------------------------------------------------------------
 FRECKLE_MAX_MM = 4.0  # freckles (ephelides) are small; larger flat brown spots are age spots
 CHLOASMA_MIN_MM = 12.0  # melasma comes as large patches
-SUNBURN_MIN_MM = 8.0  # a red or red-brown patch at least this large is sun damage, not acne
+SUNBURN_MIN_MM = 9.5  # a red or red-brown patch of ~1 cm or more is sun damage, not acne
 # --- acne ----------------------------------------------------------------------------------------------
 WHITEHEAD_MAX_MM = 3.0  # closed comedones are small
 WHITEHEAD_MAX_ELONGATION = 2.0  # ... and round (specular streaks are long)
 WHITEHEAD_MIN_SAT_RATIO = 0.45  # a whitehead keeps a cream colour; a specular highlight is near-white
 PUSTULE_CENTRE_OD = 0.04  # a red lesion whose centre is this much lighter than its body has a pus head
+PUSTULE_HALO_HEM_OD = 0.08  # a light head ringed by skin this much redder than further out is a pustule
 NODULE_MIN_MM = 5.0  # red lesions this large are nodules
 ACNE_MARK_MAX_REDNESS = 0.8  # red-brown, flat marks: below this redness and no raised head
 
@@ -78,6 +83,8 @@ class Features:
     elongation: float
     on_nose: bool = False
     in_shaded_zone: bool = False
+    in_fold_zone: bool = False
+    halo_hem: float = 0.0  # lighter blobs: hemoglobin of the ring round the head minus the skin further out
     sat_ratio: float = 1.0  # centre saturation / surround saturation (lighter blobs only)
     bilateral: float = 0.0  # mirrored-place response / own response
 
@@ -93,26 +100,31 @@ def classify(f: Features) -> tuple[str, int] | None:
         return None
     if f.elongation > MAX_ELONGATION:
         return None
-    if f.polarity < 0:  # lighter than the skin: only a whitehead can be that
+    if f.polarity < 0:  # lighter than the skin: a whitehead, or the head of a pustule
+        if f.in_fold_zone and f.bilateral >= BILATERAL_MAX:
+            return None  # a pair of highlights (mouth corners, lower lids): anatomy and light
+        if f.halo_hem >= PUSTULE_HALO_HEM_OD and f.diameter_mm <= WHITEHEAD_MAX_MM:
+            return ACNE, PUSTULE
         if (f.diameter_mm <= WHITEHEAD_MAX_MM and f.elongation <= WHITEHEAD_MAX_ELONGATION
                 and f.sat_ratio >= WHITEHEAD_MIN_SAT_RATIO):
             return ACNE, WHITEHEAD
         return None
     pigment = max(f.mel, 0.0) + max(f.hem, 0.0)
-    if pigment < MIN_COLOUR_OD and f.dark < MOLE_MIN_DARK_OD:
+    min_colour = LARGE_SPOT_MIN_COLOUR_OD if f.diameter_mm >= LARGE_SPOT_MM else MIN_COLOUR_OD
+    if pigment < min_colour and f.dark < MOLE_MIN_DARK_OD:
         return None  # a shadow or a bump without colour
     if is_mole(f):
         return MOLE, -1
     if f.in_shaded_zone and pigment < SHADED_ZONE_MIN_COLOUR_OD:
         return None
-    if f.bilateral >= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD:
+    if f.in_fold_zone and f.bilateral >= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD:
         return None
     if f.on_nose and f.diameter_mm <= NOSE_DOT_MAX_MM and f.dark >= MOLE_MIN_DARK_OD:
         return None  # a blackhead: blackheadpore reports it
     r = f.redness
     if r >= RED_MIN_REDNESS:
-        if f.hem < INFLAMED_MIN_HEM_OD:
-            return None  # diffuse redness (blush, a flushed chin), not a lesion
+        if f.hem < INFLAMED_MIN_HEM_OD:  # faintly red: a flat mark, or diffuse redness (blush)
+            return (ACNE, ACNE_MARK) if f.diameter_mm < NODULE_MIN_MM else None
         if f.centre_bright >= PUSTULE_CENTRE_OD and f.diameter_mm < SUNBURN_MIN_MM:
             return ACNE, PUSTULE
         if f.diameter_mm >= SUNBURN_MIN_MM:
@@ -165,14 +177,48 @@ def _saturation_ratio(crop: np.ndarray, lesion: les.Lesion) -> float:
     return float(centre.mean() / max(float(np.median(around)), 1e-3))
 
 
-def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: np.ndarray) -> Features:
+HALO_INNER, HALO_OUTER = 1.5, 3.0  # halo ring round a light head, in head radii (+1 px)
+HALO_FAR_INNER, HALO_FAR_OUTER = 5.0, 7.0  # the skin further out it is compared with
+
+
+def _halo_hem(ctx: FaceContext, lesion: les.Lesion) -> float:
+    """Hemoglobin of the ring just round a light blob minus that of the skin further out (OD)."""
+    chans = les.channels(ctx)
+    skin = les.analysable_skin(ctx)
+    r = max(np.sqrt(lesion.area_px / np.pi), 1.0)
+    half = int(np.ceil(HALO_FAR_OUTER * r)) + 2
+    x, y = int(round(lesion.x)), int(round(lesion.y))
+    x0, x1 = max(x - half, 0), min(x + half + 1, chans.shape[1])
+    y0, y1 = max(y - half, 0), min(y + half + 1, chans.shape[0])
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    d = np.hypot(xx - lesion.x, yy - lesion.y)
+    hem, sk = chans[y0:y1, x0:x1, les.HEM], skin[y0:y1, x0:x1]
+    near = sk & (d >= HALO_INNER * r) & (d <= HALO_OUTER * r + 1)
+    far = sk & (d >= HALO_FAR_INNER * r) & (d <= HALO_FAR_OUTER * r + 1)
+    if not near.any() or not far.any():
+        return 0.0
+    return float(hem[near].mean() - np.median(hem[far]))
+
+
+def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: np.ndarray,
+                folds: np.ndarray) -> Features:
     c = lesion.contrast
     pol = lesion.candidate.polarity
     yx = (int(np.clip(round(lesion.y), 0, nose.shape[0] - 1)), int(np.clip(round(lesion.x), 0, nose.shape[1] - 1)))
     return Features(polarity=pol, diameter_mm=lesion.diameter_mm, dark=float(c[les.DARK]), mel=float(c[les.MEL]),
                     hem=float(c[les.HEM]), centre_bright=lesion.centre_bright, elongation=lesion.elongation,
-                    on_nose=bool(nose[yx]), in_shaded_zone=bool(shaded[yx]), sat_ratio=_saturation_ratio(ctx.crop, lesion) if pol < 0 else 1.0,
+                    on_nose=bool(nose[yx]), in_shaded_zone=bool(shaded[yx]), in_fold_zone=bool(folds[yx]),
+                    halo_hem=_halo_hem(ctx, lesion) if pol < 0 else 0.0, sat_ratio=_saturation_ratio(ctx.crop, lesion) if pol < 0 else 1.0,
                     bilateral=lesion.bilateral)
+
+
+def fold_zones(ctx: FaceContext) -> np.ndarray:
+    def compute(c: FaceContext) -> np.ndarray:
+        grow = max(int(round(FOLD_ZONE_GROW_MM / c.mm_per_px)), 1)
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        return cv2.dilate(les.region_union(c, FOLD_ZONES).astype(np.uint8), k) > 0
+
+    return ctx.cached("acnespotmole:fold_zones", compute)
 
 
 @dataclass
@@ -190,7 +236,7 @@ def findings(ctx: FaceContext, store: ModelStore) -> list[Finding]:
     shaded = les.region_union(ctx, SHADED_ZONES)
     out = []
     for lesion in les.find_lesions(ctx, store, detector(), where):
-        f = features_of(ctx, lesion, nose, shaded)
+        f = features_of(ctx, lesion, nose, shaded, fold_zones(ctx))
         kind = classify(f)
         if kind is not None:
             out.append(Finding(kind[0], kind[1], lesion, f))

@@ -42,7 +42,8 @@ MAX_PEAKS_PER_MAP = 120  # strongest peaks kept per map and channel (bounds the 
 # --- measurement --------------------------------------------------------------------------------------
 SURROUND_INNER, SURROUND_OUTER = 2.0, 3.0  # surround annulus, in blob radii: skin next to the lesion (mean)
 MIN_SURROUND_SKIN = 0.5  # at least half the annulus must be analysable skin (else: at a border)
-SEGMENT_LEVEL = 0.5  # the lesion is where the contrast is >= half its centre's contrast
+SEGMENT_LEVEL = 0.5  # the lesion is where the contrast is >= half its peak contrast ...
+PEAK_PERCENTILE = 90  # ... the peak being this percentile of the contrast within the blob's radius
 MAX_OUTSIDE_SKIN = 0.25  # segments reaching further out of the skin than this are edges of excluded parts
 WINDOW_RADII = 4.0  # the segment is searched within this many blob radii ...
 OPEN_MAX_FRACTION = 0.04  # ... and may touch that circle on at most this share of it (else: an edge, a ridge)
@@ -251,12 +252,12 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     if ring_skin.sum() < MIN_SURROUND_SKIN * max(ring.sum(), 1):
         return _reject(why, "surround not skin")
     background = win[ring_skin].mean(axis=0)
-    disc = dist <= max(0.7 * r, 1.0)
-    centre_val = win[disc].mean(axis=0)
-    # Segment on the detection channel at half the centre's contrast.
+    disc = dist <= max(r, 1.0)
+    # Segment on the detection channel at half the lesion's contrast, taken as the 90th percentile
+    # inside the blob (robust, and a ring-shaped lesion, a red pustule round its pale head, keeps it).
     c, p = cand.channel, cand.polarity
     v = p * (win[..., c] - background[c])
-    peak = p * (centre_val[c] - background[c])
+    peak = float(np.percentile(v[disc], PEAK_PERCENTILE))
     if peak <= 0:
         return _reject(why, "no contrast")
     clutter = float(v[ring_skin].std() / peak)
