@@ -159,7 +159,7 @@ class RidgeField:
     normal_x: np.ndarray  # (H, W) float32
     normal_y: np.ndarray  # (H, W) float32
     sigma: np.ndarray  # (H, W) float32, crop px
-    broad: np.ndarray  # (H, W) float32: strength at the coarsest scale (folds, shading valleys)
+    broad: np.ndarray  # (H, W) float32: curvature across the line at the coarsest scale (folds, valleys)
 
 
 def _scale_strength(hess: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -174,29 +174,44 @@ def _scale_strength(hess: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return strength.astype(np.float32), (half_diff * inv).astype(np.float32), (xy * inv).astype(np.float32)
 
 
-def ridge_field(maps: dict[str, np.ndarray], size: int) -> RidgeField:
+def ridge_field(maps: dict[str, np.ndarray], size: int, roi: tuple[int, int, int, int] | None = None) -> RidgeField:
     """Combine the line scales (all but the coarsest; each up-sampled to the crop) by the strongest
-    scale-normalised response; the coarsest scale is kept apart as `broad` (see FOLD_SCALE)."""
-    best = np.zeros((size, size), np.float32)
-    c2 = np.ones((size, size), np.float32)
-    s2 = np.zeros((size, size), np.float32)
-    sig = np.zeros((size, size), np.float32)
-    broad = np.zeros((size, size), np.float32)
+    scale-normalised response; the coarsest scale is kept apart as `broad` (see FOLD_SCALE).
+
+    `roi` (x0, y0, x1, y1), multiples of 2**(coarsest level), limits the work to that window; the
+    field is then in window coordinates."""
+    x0, y0, x1, y1 = roi or (0, 0, size, size)
+    h, w = y1 - y0, x1 - x0
+    best = np.zeros((h, w), np.float32)
+    c2 = np.ones((h, w), np.float32)
+    s2 = np.zeros((h, w), np.float32)
+    sig = np.zeros((h, w), np.float32)
+    broad_hess = np.zeros((h, w, 3), np.float32)
     for level, sigma in SCALES:
-        strength, cos2, sin2 = _scale_strength(maps[scale_name(level, sigma)])
+        f = 2**level
+        hess = maps[scale_name(level, sigma)][y0 // f:y1 // f, x0 // f:x1 // f]
         if (level, sigma) == FOLD_SCALE:
-            broad = cv2.resize(strength, (size, size), interpolation=cv2.INTER_LINEAR)
+            broad_hess = cv2.resize(hess, (w, h), interpolation=cv2.INTER_LINEAR)
             continue
+        strength, cos2, sin2 = _scale_strength(hess)
         if level:
-            stack = cv2.resize(np.dstack([strength, cos2, sin2]), (size, size), interpolation=cv2.INTER_LINEAR)
+            stack = cv2.resize(np.dstack([strength, cos2, sin2]), (w, h), interpolation=cv2.INTER_LINEAR)
             strength, cos2, sin2 = stack[..., 0], stack[..., 1], stack[..., 2]
         win = strength > best
         best = np.where(win, strength, best)
         c2 = np.where(win, cos2, c2)
         s2 = np.where(win, sin2, s2)
         sig = np.where(win, np.float32(crop_sigma(level, sigma)), sig)
-    theta = 0.5 * np.arctan2(s2, c2)
-    return RidgeField(best, np.cos(theta).astype(np.float32), np.sin(theta).astype(np.float32), sig, broad)
+    # Unit normal from the doubled angle (cos 2t, sin 2t), without trigonometry.
+    r = np.maximum(np.hypot(c2, s2), 1e-6)
+    c2, s2 = c2 / r, s2 / r
+    nx = np.sqrt(np.maximum((1.0 + c2) * 0.5, 0.0))
+    ny = np.copysign(np.sqrt(np.maximum((1.0 - c2) * 0.5, 0.0)), s2)
+    # The broad scale's curvature across *this* line (n^T H n along the line-scale normal): a fold
+    # valley parallel to the line counts fully, a shading edge crossing it (hairline, cheek) hardly.
+    broad = np.maximum(broad_hess[..., 0] * nx * nx + broad_hess[..., 1] * ny * ny
+                       + 2.0 * broad_hess[..., 2] * nx * ny, 0.0)
+    return RidgeField(best, nx.astype(np.float32), ny.astype(np.float32), sig, broad.astype(np.float32))
 
 
 def non_max_suppression(field: RidgeField, floor: float) -> np.ndarray:
@@ -204,13 +219,15 @@ def non_max_suppression(field: RidgeField, floor: float) -> np.ndarray:
     s = field.strength
     h, w = s.shape
     pad = np.pad(s, 1)
-    angle = np.mod(np.degrees(np.arctan2(field.normal_y, field.normal_x)), 180.0)
-    bins = (np.floor((angle + 22.5) / 45.0).astype(np.int8)) % 4  # 0: x, 1: diagonal, 2: y, 3: anti-diagonal
+    # Bins of the doubled normal angle: 0 along x, 1 diagonal, 2 along y, 3 anti-diagonal.
+    c2 = field.normal_x * field.normal_x - field.normal_y * field.normal_y
+    s2 = 2.0 * field.normal_x * field.normal_y
+    bins = (c2 >= np.abs(s2), s2 > np.abs(c2), -c2 >= np.abs(s2), -s2 > np.abs(c2))
     keep = np.zeros((h, w), bool)
-    for b, (dy, dx) in enumerate(((0, 1), (1, 1), (1, 0), (1, -1))):
+    for in_bin, (dy, dx) in zip(bins, ((0, 1), (1, 1), (1, 0), (1, -1)), strict=True):
         fwd = pad[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
         bwd = pad[1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
-        keep |= (bins == b) & (s >= fwd) & (s >= bwd)
+        keep |= in_bin & (s >= fwd) & (s >= bwd)
     return keep & (s >= floor)
 
 
@@ -294,3 +311,42 @@ def _arc_length(pts: np.ndarray) -> float:
 def arc_length(pts: np.ndarray) -> float:
     """Length of an (N, 2) polyline in its own units."""
     return _arc_length(np.asarray(pts, np.float64))
+
+
+def _end_direction(path: np.ndarray, at_start: bool, reach: int) -> np.ndarray:
+    """Unit direction pointing *out of* the path at one end, over `reach` points."""
+    k = min(reach, len(path) - 1)
+    d = path[0] - path[k] if at_start else path[-1] - path[-1 - k]
+    return d / max(float(np.hypot(*d)), 1e-9)
+
+
+def link_paths(paths: list[np.ndarray], max_gap: float, max_turn_deg: float, reach: int = 4) -> list[np.ndarray]:
+    """Join polylines whose ends face each other across a gap of at most max_gap (px): both end
+    directions within max_turn_deg of the connecting segment. A wrinkle crossed by a pore, a hair or a
+    fold's shading breaks into pieces; joined, it is one wrinkle again. Greedy, closest pair first."""
+    paths = [np.asarray(p, np.float64) for p in paths if len(p) >= 2]
+    cos_min = np.cos(np.radians(max_turn_deg))
+    while True:
+        best: tuple[float, int, bool, int, bool] | None = None
+        for i, a in enumerate(paths):
+            for j in range(i + 1, len(paths)):
+                b = paths[j]
+                for a_start in (False, True):
+                    for b_start in (False, True):
+                        pa, pb = (a[0] if a_start else a[-1]), (b[0] if b_start else b[-1])
+                        gap_vec = pb - pa
+                        gap = float(np.hypot(*gap_vec))
+                        if gap > max_gap or (best is not None and gap >= best[0]):
+                            continue
+                        if gap > 1e-9:
+                            u = gap_vec / gap
+                            if (np.dot(_end_direction(a, a_start, reach), u) < cos_min
+                                    or np.dot(_end_direction(b, b_start, reach), -u) < cos_min):
+                                continue
+                        best = (gap, i, a_start, j, b_start)
+        if best is None:
+            return paths
+        _, i, a_start, j, b_start = best
+        a = paths[i][::-1] if a_start else paths[i]  # a now ends at the joint
+        b = paths[j][::-1] if not b_start else paths[j]  # b now starts at the joint
+        paths = [p for k, p in enumerate(paths) if k not in (i, j)] + [np.vstack([a, b])]

@@ -28,14 +28,15 @@ if TYPE_CHECKING:
     from edge.runtime.manifest import ModelStore
 
 FOREHEAD, GLABELLAR, EYE_FINE, CROWS_FEET, NASOLABIAL, PERIORAL = 1, 2, 3, 4, 5, 6
-# Region -> the type a line found there gets (before the orientation rules below).
+# Region -> the type a line found there gets (before the orientation rules below); where regions
+# overlap, the first listed wins.
 ZONE_TYPES: dict[str, int] = {
     "forehead": FOREHEAD,
     "glabella": GLABELLAR,
+    "crows_feet_left": CROWS_FEET,  # before under_eye: where the two overlap, lines fan out from the corner
+    "crows_feet_right": CROWS_FEET,
     "under_eye_left": EYE_FINE,
     "under_eye_right": EYE_FINE,
-    "crows_feet_left": CROWS_FEET,
-    "crows_feet_right": CROWS_FEET,
     "nasolabial_left": NASOLABIAL,
     "nasolabial_right": NASOLABIAL,
     "perioral": PERIORAL,
@@ -45,29 +46,45 @@ ZONE_TYPES: dict[str, int] = {
 # is followed down to FOLLOW. A line c OD darker than its surround and about as wide as the filter
 # answers ~c/2, so SEED 0.02 ~ a line ~4 % darker than the skin beside it, about the faintest line a
 # person sees on a face photo; FOLLOW lets it fade out along its length.
-STRENGTH_SEED = 0.02
+STRENGTH_SEED = 0.025
 STRENGTH_FOLLOW = 0.01
 # Edge rejection: darkness at the pixel minus darkness at +-SIDE_DIST_PER_SIGMA * sigma along the
 # normal. A line is darker than both sides; the darker side of an edge only than one. The weaker side
-# must hold SIDE_BALANCE of the stronger one and at least SIDE_MIN_OD.
+# must hold SIDE_BALANCE of the stronger one and at least SIDE_MIN_OD (the dark-side lobe of a
+# blurred edge is no darker than the plateau beside it; a line on a shading ramp keeps a positive weak
+# side, so the balance can be lenient).
 SIDE_DIST_PER_SIGMA = 2.0
-SIDE_BALANCE = 0.3
+SIDE_BALANCE = 0.15
 SIDE_MIN_OD = 0.006
 # Fold veto: a pixel whose response at the broad scale (ridges.FOLD_SCALE) exceeds FOLD_RATIO x its
 # line-scale response lies on a broad valley (smile fold, lid or lip shadow), not on a thin line.
 FOLD_RATIO = 1.0
+# A line must be *seeded* by its thin excess, line strength - FOLD_LEAK x broad-scale strength: the part
+# of the response a broad valley does not explain. An isolated thin line keeps most of its strength; a
+# crease at the bottom of a smile fold (whose broad valley answers the line scales too) keeps little.
+FOLD_LEAK = 1.0
 # Polylines shorter than this are texture (pores, hair stubble, noise), not wrinkles.
 MIN_LENGTH_MM = 4.0
+# Pieces of at least PIECE_MIN_MM whose ends face each other (within LINK_TURN_DEG) across at most
+# LINK_GAP_MM are one wrinkle interrupted by a pore, hair or shading, and are joined first.
+PIECE_MIN_MM = 1.0
+LINK_GAP_MM = 2.0
+LINK_TURN_DEG = 35.0
 # Hair: darkness smoothed at HAIR_SIGMA_MM beyond the cheek skin's by HAIR_DARKER_OD (~25 % darker
-# over a ~1.5 mm neighbourhood; a thin wrinkle averages out at that scale) is hair or deep shadow,
-# grown by HAIR_MARGIN_MM so its border's edge lobes stay out too.
+# over a ~1.5 mm neighbourhood; a thin wrinkle averages out at that scale) is hair or deep shadow.
+# Parts narrower than HAIR_MIN_WIDTH_MM are opened away (a dark wrinkle beside the hairline must not
+# become hair), and the rest grown by HAIR_MARGIN_MM so its border's edge lobes stay out too.
 HAIR_SIGMA_MM = 1.5
 HAIR_DARKER_OD = 0.3
+HAIR_MIN_WIDTH_MM = 3.0
 HAIR_MARGIN_MM = 1.0
 # A polyline with more than NATURAL_EDGE_SHARE of its points within NATURAL_EDGE_MM of an eye, brow or
-# lip contour runs along that natural edge (lid crease, brow border, lip line): dropped.
+# lip contour *and* running along it (local direction within NATURAL_EDGE_PARALLEL_DEG of the
+# contour's) follows that natural edge (lid crease, brow border, lip line): dropped. Lines crossing
+# the contour (perioral lines, crow's feet) are kept.
 NATURAL_EDGE_MM = 3.0
-NATURAL_EDGE_SHARE = 0.6
+NATURAL_EDGE_SHARE = 0.5
+NATURAL_EDGE_PARALLEL_DEG = 30.0
 NATURAL_EDGES = ("eye_left", "eye_right", "brow_left", "brow_right", "lips")
 # Orientation rules. A steep line (tilt from horizontal above GLABELLAR_MIN_TILT_DEG) in the forehead
 # within the glabella's horizontal span is a frown line rising from between the brows (type 2); a
@@ -77,6 +94,9 @@ NATURAL_EDGES = ("eye_left", "eye_right", "brow_left", "brow_right", "lips")
 GLABELLAR_MIN_TILT_DEG = 50.0
 FOREHEAD_MAX_TILT_DEG = 40.0
 NASOLABIAL_MAX_CROSS_DEG = 45.0
+# The ridge field is computed in the zones' bounding box grown by this (crop px): room for the normal
+# non-maximum suppression and the side samples at the border.
+WINDOW_MARGIN_PX = 12
 # Output polylines are resampled to about this spacing (crop px) so long lines stay compact.
 POINT_SPACING_PX = 3.0
 
@@ -136,8 +156,27 @@ class WrinkleFinder:
         sigma = HAIR_SIGMA_MM * self.px_per_mm
         smooth = cv2.GaussianBlur(dark, (0, 0), sigma)
         hair = (smooth > skin_level + HAIR_DARKER_OD).astype(np.uint8)
+        thin = max(int(round(HAIR_MIN_WIDTH_MM * self.px_per_mm / 2)), 1)
+        hair = cv2.morphologyEx(hair, cv2.MORPH_OPEN,
+                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * thin + 1, 2 * thin + 1)))
         grow = max(int(round(HAIR_MARGIN_MM * self.px_per_mm)), 1)
         return cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
+
+    def window(self, allowed: np.ndarray) -> tuple[int, int, int, int] | None:
+        """Bounding box of the allowed zones plus WINDOW_MARGIN_PX, aligned to the coarsest pyramid
+        level (the ridge field is only computed there: about half the crop)."""
+        ys, xs = np.nonzero(allowed)
+        if len(ys) == 0:
+            return None
+        align = 2 ** max(level for level, _ in ridges.SCALES)
+
+        def lo(v: int) -> int:
+            return max((v - WINDOW_MARGIN_PX) // align * align, 0)
+
+        def hi(v: int) -> int:
+            return min(-(-(v + 1 + WINDOW_MARGIN_PX) // align) * align, self.size)
+
+        return lo(int(xs.min())), lo(int(ys.min())), hi(int(xs.max())), hi(int(ys.max()))
 
     def line_pixels(self, field: ridges.RidgeField, dark: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         """Bool mask: thin ridge pixels that pass edge rejection and hysteresis inside `allowed`."""
@@ -151,7 +190,8 @@ class WrinkleFinder:
             cand[ys[bad], xs[bad]] = False
         count, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
         seeded = np.zeros(count, bool)
-        seeded[np.unique(labels[cand & (field.strength >= STRENGTH_SEED)])] = True
+        thin_excess = field.strength - FOLD_LEAK * field.broad
+        seeded[np.unique(labels[cand & (thin_excess >= STRENGTH_SEED)])] = True
         seeded[0] = False
         return seeded[labels]
 
@@ -162,6 +202,20 @@ class WrinkleFinder:
             poly = np.round(self.ctx.regions.polygon(name)).astype(np.int32)
             cv2.polylines(outline, [poly], True, 0, 1)
         return cv2.distanceTransform(outline, cv2.DIST_L2, 3)
+
+    def follows_natural_edge(self, path: np.ndarray, edge_dist: np.ndarray) -> bool:
+        """True when most of the polyline lies close to an eye/brow/lip outline and parallel to it."""
+        ix = np.clip(path.astype(int), 1, self.size - 2)
+        d = edge_dist[ix[:, 1], ix[:, 0]]
+        # The outline's normal is the distance map's gradient; the polyline's tangent its local step.
+        gx = edge_dist[ix[:, 1], ix[:, 0] + 1] - edge_dist[ix[:, 1], ix[:, 0] - 1]
+        gy = edge_dist[ix[:, 1] + 1, ix[:, 0]] - edge_dist[ix[:, 1] - 1, ix[:, 0]]
+        k = max(int(round(self.px_per_mm)), 1)  # tangent over ~1 mm
+        tangent = path[np.minimum(np.arange(len(path)) + k, len(path) - 1)] - path[np.maximum(np.arange(len(path)) - k, 0)]
+        cos = np.abs(gx * tangent[:, 0] + gy * tangent[:, 1]) / np.maximum(
+            np.hypot(gx, gy) * np.hypot(tangent[:, 0], tangent[:, 1]), 1e-6)
+        along = cos < np.sin(np.radians(NATURAL_EDGE_PARALLEL_DEG))
+        return float(np.mean((d < NATURAL_EDGE_MM * self.px_per_mm) & along)) > NATURAL_EDGE_SHARE
 
     def classify(self, pts: np.ndarray, zone_index: np.ndarray) -> tuple[int, str] | None:
         """(type, zone) by region vote and orientation, or None when the line is not a wrinkle."""
@@ -189,21 +243,28 @@ class WrinkleFinder:
 
     def find(self, maps: dict[str, np.ndarray]) -> list[Wrinkle]:
         dark = cv2.GaussianBlur(ridges.darkness(ref.gray_input(self.ctx.crop)), (0, 0), 1.0)
-        field = ridges.ridge_field(maps, self.size)
         zone_index, allowed = self.zones(dark)
-        lines = self.line_pixels(field, dark, allowed)
+        roi = self.window(allowed)
+        if roi is None:
+            return []
+        x0, y0, x1, y1 = roi
+        field = ridges.ridge_field(maps, self.size, roi)
+        lines = self.line_pixels(field, np.ascontiguousarray(dark[y0:y1, x0:x1]), allowed[y0:y1, x0:x1])
         min_len = MIN_LENGTH_MM * self.px_per_mm
         edge_dist = self.natural_edge_distance()
-        edge_band = NATURAL_EDGE_MM * self.px_per_mm
         found: list[Wrinkle] = []
-        for path in ridges.trace_paths(lines, min_len):
+        pieces = [p + (x0, y0) for p in ridges.trace_paths(lines, PIECE_MIN_MM * self.px_per_mm)]
+        joined = ridges.link_paths(pieces, LINK_GAP_MM * self.px_per_mm, LINK_TURN_DEG)
+        for path in joined:
+            if ridges.arc_length(path) < min_len:
+                continue
             ix = path.astype(int)
-            if np.mean(edge_dist[ix[:, 1], ix[:, 0]] < edge_band) > NATURAL_EDGE_SHARE:
+            if self.follows_natural_edge(path, edge_dist):
                 continue
             kind = self.classify(path, zone_index)
             if kind is None:
                 continue
-            depth = float(np.median(field.strength[ix[:, 1], ix[:, 0]]))
+            depth = float(np.median(field.strength[ix[:, 1] - y0, ix[:, 0] - x0]))
             found.append(Wrinkle(_resample(path, POINT_SPACING_PX), kind[0], kind[1], depth,
                                  ridges.arc_length(path) / self.px_per_mm))
         return found
