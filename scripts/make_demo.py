@@ -13,12 +13,14 @@ import cv2
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo"
+DEMO_SIZE = (960, 720)  # frame (w, h)
+DEMO_HEAD_SIDE = 700  # the 260 px head-and-shoulders crop, upscaled
 
 
 def main() -> int:
     DEMO.mkdir(parents=True, exist_ok=True)
     target = DEMO / "astronaut.jpg"
-    if target.exists():
+    if target.exists() and cv2.imread(str(target)).shape[1::-1] == DEMO_SIZE:
         return 0
     try:
         from skimage import data
@@ -26,10 +28,13 @@ def main() -> int:
         print("make_demo: scikit-image missing (dev extra); no demo photo", file=sys.stderr)
         return 1
     rgb = data.astronaut()  # public domain (NASA), 512x512
-    # A kiosk-like frame: the portrait upscaled on a 1280x720 canvas.
-    img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    img = cv2.resize(img, (720, 720), interpolation=cv2.INTER_CUBIC)
-    canvas = cv2.copyMakeBorder(img, 0, 0, 280, 280, cv2.BORDER_REPLICATE)
+    # A kiosk-like 4:3 frame: head and shoulders filling it as in front of a mirror, the face about
+    # 0.27 of the frame width, so the capture gate lets the demo auto-capture (min_face_fraction).
+    head = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)[5:265, 95:355]
+    head = cv2.resize(head, (DEMO_HEAD_SIDE, DEMO_HEAD_SIDE), interpolation=cv2.INTER_CUBIC)
+    pad_x = (DEMO_SIZE[0] - DEMO_HEAD_SIDE) // 2
+    canvas = cv2.copyMakeBorder(head, 10, DEMO_SIZE[1] - DEMO_HEAD_SIDE - 10, pad_x, DEMO_SIZE[0] - DEMO_HEAD_SIDE - pad_x,
+                                cv2.BORDER_REPLICATE)
     cv2.imwrite(str(target), canvas, [cv2.IMWRITE_JPEG_QUALITY, 92])
     print(f"make_demo: wrote {target.relative_to(ROOT)}")
     return 0
