@@ -4,27 +4,35 @@
 Needs TensorFlow (the `build` extra), so run it from the build venv, never at run time:
 
     python3 -m venv .venv-build && .venv-build/bin/pip install tensorflow-cpu opencv-python-headless \
-        scikit-image pyyaml numpy
+        scikit-image pyyaml numpy          # (= the project's `build` extra without the run-time stack)
     .venv-build/bin/python scripts/build_models.py            # every designed model
     .venv-build/bin/python scripts/build_models.py skin_texture --no-manifest
 
 Each model is a *designed filter graph*: a TensorFlow function whose weights are set analytically from
 `edge/analysis/reference.py` (colour transforms as 1x1 convolutions, separable Gaussian / derivative
-filters as vertical conv + horizontal depthwise conv, pooling for local statistics). It is converted with
+filters as depthwise convs in column layout, pooling for local statistics). It is converted with
 a representative dataset of real face crops plus augmentations (exposure, white balance, skin tone,
 redness, rotation, scale, noise, blur, JPEG) to uint8 input / int8 ops / int8 outputs, its output
 tensors are renamed to the names in the design, and it is checked against the numpy reference.
 
 Adding a model (e.g. for lesions or wrinkles):
-  1. write `<name>_reference(rgb) -> {output: float map}` in edge/analysis/reference.py and list it in
-     `REFERENCES` there;
+  1. write `<name>_reference(model_input) -> {output: float map}` and the input maker (BGR crop -> model
+     input) in edge/analysis/reference.py and list them in `REFERENCES` / `MODEL_INPUTS` there (or, for
+     maths kept in an analyzer's own module, call `reference.register_reference` at its import);
   2. write a graph function here with the same maths (take the coefficients from `ref`) and register it
      with `@design(name=..., outputs={...}, ...)`;
   3. run this script: it writes models/<name>.tflite and the manifest entry, and prints int8-vs-reference
      numbers; tests/unit/test_models_int8.py then checks every model in `REFERENCES`.
-Pitfalls, measured: give maps of very different magnitude their own tensors (one tensor = one int8
-scale), take derivatives before smoothing in a branch, and use separable / depthwise layouts (a bank of
-single-channel convs is ~10x slower than one vertical 1->N conv followed by a horizontal depthwise conv).
+Pitfalls, measured on this project's 2-core machine (512x512 crop):
+- one tensor = one int8 scale: give maps of very different magnitude their own tensors, and take
+  derivatives before smoothing in a branch (the small derivative range then gets its own scale);
+- zero-mean filters must stay zero-mean after weight quantization (`reference.int8_taps(zero_sum=True)`):
+  a DC leak of a few 1/127 steps cost the fine LoG map r 0.97; exact taps gave 0.9999;
+- -ln as ReLU hinges needs 20:1 slope spreads that one per-channel weight scale cannot hold
+  (hemoglobin r 0.82); an exact 256-entry table indexed by the raw uint8 pixel (GATHER) gives 0.999;
+- layout: XNNPACK vectorises over channels, so a k x 1 conv on a single-channel map took ~25 ms; the
+  same filter as a depthwise conv in column layout (`columns`, `filter_columns`, `transpose`) ~0.2 ms;
+  depthwise convs with a channel multiplier > 1 fall off the fast path (~14 ms), avoid them.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ class SmoothAnalyzer:
         if extended:
             # 100 = no texture, 0 = twice the rough boundary or more (log scale, as the grades).
             score = 100.0 * (1.0 - np.log2(1.0 + m["texture_pct"] / SMOOTH_VERY) / np.log2(1.0 + 2 * SMOOTH_VISIBLE / SMOOTH_VERY))
-            scale = float(np.hypot(*ctx.crop_matrix[0, :2]) * ctx.to_original) if ctx.to_original else 0.0
+            # crop px per original-image px: > ~3 means the photo cannot resolve the finest texture.
+            scale = float(np.hypot(*ctx.crop_matrix[0, :2]) / ctx.to_original) if ctx.to_original else 0.0
             part["extended"] = {"smooth": {
                 "texture_pct": round(m["texture_pct"], 3), "score": int(round(float(np.clip(score, 0, 100)))),
                 "zones": {k: (None if v is None else round(v, 3)) for k, v in m["zones"].items()},
