@@ -27,7 +27,7 @@ WHITEHEAD, ACNE_MARK, PUSTULE, NODULE = 0, 1, 2, 3  # seed acne types
 CHLOASMA, FRECKLE, SUNBURN, AGE_SPOT = 0, 1, 2, 3  # seed speckle types
 
 # --- detection (OD response of the -sigma^2 LoG; ~ half the lesion's contrast at its scale) -----------
-DETECT_DARK = 0.07  # darker blobs (moles): ~14 % less light than the skin around
+DETECT_DARK = 0.12  # darker blobs: only moles are found by darkness alone (>= MOLE_MIN_DARK_OD contrast)
 DETECT_MEL = 0.05  # browner blobs (speckles)
 DETECT_HEM = 0.045  # redder blobs (acne, sunburn)
 DETECT_BRIGHT = 0.06  # lighter blobs (whitehead heads), dark channel
@@ -101,8 +101,8 @@ def classify(f: Features) -> tuple[str, int] | None:
     if f.elongation > MAX_ELONGATION:
         return None
     if f.polarity < 0:  # lighter than the skin: a whitehead, or the head of a pustule
-        if f.in_fold_zone and f.bilateral >= BILATERAL_MAX:
-            return None  # a pair of highlights (mouth corners, lower lids): anatomy and light
+        if f.bilateral >= BILATERAL_MAX:
+            return None  # a pair of highlights (cheekbones, brow ridge, mouth corners): anatomy and light
         if f.halo_hem >= PUSTULE_HALO_HEM_OD and f.diameter_mm <= WHITEHEAD_MAX_MM:
             return ACNE, PUSTULE
         if (f.diameter_mm <= WHITEHEAD_MAX_MM and f.elongation <= WHITEHEAD_MAX_ELONGATION
@@ -123,8 +123,8 @@ def classify(f: Features) -> tuple[str, int] | None:
         return None  # a blackhead: blackheadpore reports it
     r = f.redness
     if r >= RED_MIN_REDNESS:
-        if f.hem < INFLAMED_MIN_HEM_OD:  # faintly red: a flat mark, or diffuse redness (blush)
-            return (ACNE, ACNE_MARK) if f.diameter_mm < NODULE_MIN_MM else None
+        if f.hem < INFLAMED_MIN_HEM_OD:
+            return None  # faint pure redness: blush, a flushed chin or nose, not a lesion
         if f.centre_bright >= PUSTULE_CENTRE_OD and f.diameter_mm < SUNBURN_MIN_MM:
             return ACNE, PUSTULE
         if f.diameter_mm >= SUNBURN_MIN_MM:
@@ -151,11 +151,17 @@ def is_mole(f: Features) -> bool:
             and f.elongation <= MOLE_MAX_ELONGATION and f.redness <= MOLE_MAX_REDNESS)
 
 
+LIGHT_MAX_SIGMA = 2.0  # crop px: lighter blobs are only searched at whitehead size (<= WHITEHEAD_MAX_MM)
+DARK_MAX_SIGMA = 8.0  # crop px: darkness alone is only searched at mole size (<= MOLE_MAX_MM); larger dark
+# blobs are shading
+
+
 def detector() -> les.Detector:
     return les.Detector(
         thresholds={(les.DARK, 1): DETECT_DARK, (les.MEL, 1): DETECT_MEL, (les.HEM, 1): DETECT_HEM,
                     (les.DARK, -1): DETECT_BRIGHT, (les.HEM, -1): DETECT_PALE},
         scales=tuple(les.lb.OUTPUTS),
+        max_sigma={(les.DARK, -1): LIGHT_MAX_SIGMA, (les.HEM, -1): LIGHT_MAX_SIGMA, (les.DARK, 1): DARK_MAX_SIGMA},
     )
 
 
@@ -205,10 +211,12 @@ def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: 
     c = lesion.contrast
     pol = lesion.candidate.polarity
     yx = (int(np.clip(round(lesion.y), 0, nose.shape[0] - 1)), int(np.clip(round(lesion.x), 0, nose.shape[1] - 1)))
+    small_light = pol < 0 and lesion.diameter_mm <= WHITEHEAD_MAX_MM  # only these need halo and saturation
     return Features(polarity=pol, diameter_mm=lesion.diameter_mm, dark=float(c[les.DARK]), mel=float(c[les.MEL]),
                     hem=float(c[les.HEM]), centre_bright=lesion.centre_bright, elongation=lesion.elongation,
                     on_nose=bool(nose[yx]), in_shaded_zone=bool(shaded[yx]), in_fold_zone=bool(folds[yx]),
-                    halo_hem=_halo_hem(ctx, lesion) if pol < 0 else 0.0, sat_ratio=_saturation_ratio(ctx.crop, lesion) if pol < 0 else 1.0,
+                    halo_hem=_halo_hem(ctx, lesion) if small_light else 0.0,
+                    sat_ratio=_saturation_ratio(ctx.crop, lesion) if small_light else 1.0,
                     bilateral=lesion.bilateral)
 
 

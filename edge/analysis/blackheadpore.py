@@ -129,7 +129,8 @@ def blackheads(ctx: FaceContext, store: ModelStore) -> list[Dot]:
 
 def pores(ctx: FaceContext, store: ModelStore, avoid: list[Dot]) -> list[Dot]:
     zone = les.region_union(ctx, PORE_ZONES)
-    det = les.Detector(thresholds={(les.DARK, 1): DETECT_PORE}, scales=("blob_s1",), max_candidates=PORE_MAX)
+    det = les.Detector(thresholds={(les.DARK, 1): DETECT_PORE}, scales=("blob_s1",), max_candidates=PORE_MAX,
+                       max_peaks=PORE_MAX)
     maps = les.maps(ctx, store)
     cands = les.find_candidates(maps, zone & les.analysable_skin(ctx), det, ctx.mm_per_px)
     if not cands:

@@ -34,8 +34,14 @@ LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 on R, G, B: "dark" is the l
 CHANNEL_MATRIX = np.vstack([np.asarray(LUMA_WEIGHTS), ref.PIGMENT_MATRIX[0], ref.PIGMENT_MATRIX[1]])
 # (pyramid level, sigma in that level's px). Crop-px sigma = sigma * 2**level: 1 px resolves
 # blackheads and pores (~0.3-1 mm), 2/4/8/16 px papules, spots and moles up to large patches (~15 mm).
-# Only the finest scale runs at full resolution (it is most of the model's cost).
+# Only the finest scale runs at full resolution (it is most of the model's cost), and on `dark` alone:
+# JPEG and camera chroma is subsampled 2x, so melanin/hemoglobin detail at 1 px is not in the photo.
 SCALES = ((0, 1.0), (1, 1.0), (1, 2.0), (2, 2.0), (3, 2.0))
+FINE_CHANNELS = ("dark",)  # channels at level 0 (the others from level 1 on)
+
+
+def channels_at(level: int) -> tuple[str, ...]:
+    return FINE_CHANNELS if level == 0 else CHANNELS
 RADIUS_PER_SIGMA = 3.0  # filter taps reach 3 sigma either side
 # Responses beyond these (OD) are hair, eye or lip edges, never skin lesions; clipping both the
 # directional derivatives and the sum keeps each int8 step fine (~0.005 OD for dark).
@@ -94,7 +100,8 @@ def pool(img: np.ndarray, level: int) -> np.ndarray:
         return img
     f = 2**level
     h, w = img.shape[:2]
-    return img.reshape(h // f, f, w // f, f, *img.shape[2:]).mean(axis=(1, 3)).astype(np.float32)
+    # INTER_AREA at an integer factor is the exact block mean (AVERAGE_POOL_2D "VALID"), and fast.
+    return cv2.resize(np.asarray(img, np.float32), (w // f, h // f), interpolation=cv2.INTER_AREA)
 
 
 _DELTA = np.ones(1)
@@ -120,21 +127,28 @@ def lesion_blobs_reference(chans: np.ndarray) -> dict[str, np.ndarray]:
     for level, sigma in SCALES:
         pooled = pool(chans, level)
         out[output_name(level, sigma)] = np.stack(
-            [blob_response(np.ascontiguousarray(pooled[..., i]), sigma, CLIP[c]) for i, c in enumerate(CHANNELS)],
-            axis=-1)
+            [blob_response(np.ascontiguousarray(pooled[..., i]), sigma, CLIP[c])
+             for i, c in enumerate(channels_at(level))], axis=-1)
     return out
 
 
 def to_od(normalised: np.ndarray) -> np.ndarray:
-    """A model output (..., 3) in [-1, 1] -> responses in OD units per channel."""
-    return np.asarray(normalised, np.float32) * CLIPS
+    """A model output (..., C) in [-1, 1] -> responses in OD units per channel (the first C channels)."""
+    return np.asarray(normalised, np.float32) * CLIPS[: normalised.shape[-1]]
+
+
+def channels_of(ctx: FaceContext) -> np.ndarray:
+    """`channel_maps(ctx.crop)`, once per face (the model input and the lesion measurements share it)."""
+    return ctx.cached("lesion_blobs:channels", lambda c: channel_maps(c.crop))
 
 
 def blob_maps(ctx: FaceContext, store: ModelStore) -> dict[str, np.ndarray]:
     """The int8 model's outputs for this face, (H, W, 3) dark/mel/hem responses in OD units, once per face."""
 
     def compute(c: FaceContext) -> dict[str, np.ndarray]:
-        outs = store.get(MODEL_NAME).run(model_input(c.crop)[None])  # the wrapper quantizes it
+        chans = channels_of(c)
+        x = np.clip(chans - CHANNEL_SHIFT, -CHANNEL_HALF_RANGE, CHANNEL_HALF_RANGE)  # = model_input(c.crop)
+        outs = store.get(MODEL_NAME).run(x[None])  # the wrapper quantizes it
         return {name: to_od(outs[name][0]) for name in OUTPUTS}
 
     return ctx.cached(f"maps:{MODEL_NAME}", compute)

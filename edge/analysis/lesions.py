@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from edge.runtime.manifest import ModelStore
 
 DARK, MEL, HEM = 0, 1, 2  # channel indices of the lesion maps
+PIGMENT = 3  # virtual channel: melanin + hemoglobin (any coloured spot, brown, red or in between)
+
+
+def channel_values(arr: np.ndarray, ch: int) -> np.ndarray:
+    """arr[..., ch], with PIGMENT = MEL + HEM."""
+    return arr[..., MEL] + arr[..., HEM] if ch == PIGMENT else arr[..., ch]
 
 # --- analysable skin --------------------------------------------------------------------------------
 SKIN_REFERENCE_REGIONS = ("cheek_left", "cheek_right", "nose", "chin")  # rarely covered by hair
@@ -35,9 +41,13 @@ HAIR_MIN_AREA_MM2 = 60.0  # ... and such a dark area this large is hair/shadow, 
 HAIR_MARGIN_MM = 1.5  # grown by this, so lesions are not reported on hair edges
 
 # --- candidates ---------------------------------------------------------------------------------------
+NOISE_K = 4.0  # at fine scales a peak must also exceed this many robust sigmas (1.48 MAD) of its map over
+NOISE_MAX_SIGMA = 2.0  # ... the skin (constant false-alarm rate on noisy/JPEG photos); at larger scales
+# the spread of a map is anatomy, not noise, and the fixed thresholds alone apply
+NOISE_SUBSAMPLE = 3  # every 3rd skin pixel is enough for the median
+CHROMA_MIN_SIGMA = 2.0  # crop px: JPEG and camera chroma is subsampled 2x, finer colour detail is noise
 BLOB_RADIUS_PER_SIGMA = float(np.sqrt(2.0))  # a LoG of scale sigma answers best to a disc of radius sqrt(2) sigma
 NMS_OVERLAP = 1.0  # two candidates closer than this x the larger radius are one lesion
-MAX_PEAKS_PER_MAP = 120  # strongest peaks kept per map and channel (bounds the work on very busy skin)
 
 # --- measurement --------------------------------------------------------------------------------------
 SURROUND_INNER, SURROUND_OUTER = 2.0, 3.0  # surround annulus, in blob radii: skin next to the lesion (mean)
@@ -101,13 +111,15 @@ class Detector:
     thresholds: dict[tuple[int, int], float]
     scales: tuple[str, ...]  # lesion_blobs output names
     max_sigma_mm: float = 99.0  # ignore scales whose blobs would be larger than this
-    max_candidates: int = 150  # most significant places measured (bounds the time on very busy skin)
+    max_candidates: int = 100  # most significant places measured (bounds the time on very busy skin)
+    max_peaks: int = 60  # strongest peaks kept per map and channel (bounds the work on very busy skin)
+    max_sigma: dict[tuple[int, int], float] = field(default_factory=dict)  # per (channel, polarity), crop px
 
 
 # --- shared per-face data ---------------------------------------------------------------------------
 def channels(ctx: FaceContext) -> np.ndarray:
     """(512, 512, 3) float32 dark/mel/hem OD of the crop, once per face."""
-    return ctx.cached("lesions:channels", lambda c: lb.channel_maps(c.crop))
+    return lb.channels_of(ctx)
 
 
 def skin_reference(ctx: FaceContext) -> np.ndarray:
@@ -168,15 +180,18 @@ def find_candidates(blob_maps: dict[str, np.ndarray], where: np.ndarray, detecto
         h = resp_all.shape[0]
         f = size / h
         inside = where if h == size else cv2.resize(where.astype(np.uint8), (h, h), interpolation=cv2.INTER_AREA) > 0
-        for (ch, pol), thr in detector.thresholds.items():
-            resp = np.ascontiguousarray(resp_all[..., ch] * pol)
+        for (ch, pol), base_thr in detector.thresholds.items():
+            if (ch != DARK and sigma < CHROMA_MIN_SIGMA) or sigma > detector.max_sigma.get((ch, pol), np.inf):
+                continue
+            resp = np.ascontiguousarray(channel_values(resp_all, ch) * pol)
+            thr = max(base_thr, NOISE_K * noise_sigma(resp, inside)) if sigma <= NOISE_MAX_SIGMA else base_thr
             peak = (resp >= cv2.dilate(resp, np.ones((3, 3), np.uint8))) & (resp >= thr) & inside
             ys, xs = np.nonzero(peak)
             if ys.size == 0:
                 continue
             vals = resp[ys, xs]
-            if vals.size > MAX_PEAKS_PER_MAP:
-                keep = np.argsort(-vals)[:MAX_PEAKS_PER_MAP]
+            if vals.size > detector.max_peaks:
+                keep = np.argsort(-vals)[:detector.max_peaks]
                 ys, xs, vals = ys[keep], xs[keep], vals[keep]
             level = int(round(np.log2(f)))
             for y, x, v in zip(ys, xs, vals, strict=True):
@@ -186,6 +201,14 @@ def find_candidates(blob_maps: dict[str, np.ndarray], where: np.ndarray, detecto
     # candidate; `deduplicate` folds it into the body after measurement.
     kept = suppress([c for c in found if c.polarity > 0]) + suppress([c for c in found if c.polarity < 0])
     return sorted(kept, key=lambda c: -c.significance)[:detector.max_candidates]
+
+
+def noise_sigma(resp: np.ndarray, inside: np.ndarray) -> float:
+    """Robust spread (1.48 x median absolute deviation) of a response map over the skin."""
+    vals = resp[inside][::NOISE_SUBSAMPLE]
+    if vals.size < 10:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(vals - np.median(vals))))
 
 
 def suppress(cands: Iterable[Candidate]) -> list[Candidate]:
@@ -256,7 +279,7 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     # Segment on the detection channel at half the lesion's contrast, taken as the 90th percentile
     # inside the blob (robust, and a ring-shaped lesion, a red pustule round its pale head, keeps it).
     c, p = cand.channel, cand.polarity
-    v = p * (win[..., c] - background[c])
+    v = p * (channel_values(win, c) - float(channel_values(background, c)))
     peak = float(np.percentile(v[disc], PEAK_PERCENTILE))
     if peak <= 0:
         return _reject(why, "no contrast")
@@ -334,7 +357,7 @@ def bilateral_ratio(ctx: FaceContext, blob_maps: dict[str, np.ndarray], cand: Ca
     over the candidate's own: ~1 for bilateral anatomy (fold ends, dimples, under-eye shadows), ~0 for a
     one-sided lesion."""
     name = f"blob_s{int(round(cand.sigma))}"
-    resp = blob_maps[name][..., cand.channel] * cand.polarity
+    resp = channel_values(blob_maps[name], cand.channel) * cand.polarity
     f = ctx.crop_size / resp.shape[0]
     mx = 2.0 * midline_x(ctx) - cand.x
     reach_px = max(MIRROR_SEARCH_MM / ctx.mm_per_px, cand.radius)

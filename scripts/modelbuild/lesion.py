@@ -43,17 +43,19 @@ def design(bm: ModuleType):
     outputs = {}
     for level, sigma in lb.SCALES:
         size = bm.CROP_SIZE // 2**level
-        clips = ", ".join(f"{c} {lb.CLIP[c]:g}" for c in lb.CHANNELS)
+        chans = lb.channels_at(level)
+        clips = ", ".join(f"{c} {lb.CLIP[c]:g}" for c in chans)
         outputs[lb.output_name(level, sigma)] = (
-            f"[1,{size},{size},3] channels (dark, mel, hem): -sigma^2 LoG of each channel, sigma "
+            f"[1,{size},{size},{len(chans)}] channels ({', '.join(chans)}): -sigma^2 LoG of each channel, sigma "
             f"{lb.crop_sigma(level, sigma)} crop px, divided by the channel's CLIP ({clips} OD) and clipped to "
             f"[-1, 1]; x CLIP = OD contrast, ~ +c/2 at the centre of a blob holding c OD more than its surround")
 
     def graph(chans):
         out = {}
         for level, sigma in lb.SCALES:
-            y = chans if level == 0 else tf.nn.avg_pool2d(chans, 2**level, 2**level, padding="VALID")
-            taps = [lb.scale_taps(sigma, lb.CLIP[c]) for c in lb.CHANNELS]
+            names = lb.channels_at(level)
+            y = chans[..., :len(names)] if level == 0 else tf.nn.avg_pool2d(chans, 2**level, 2**level, padding="VALID")
+            taps = [lb.scale_taps(sigma, lb.CLIP[c]) for c in names]
             g_taps, d2_taps = [g for g, _ in taps], [d for _, d in taps]
             dyy = bm.clip(bm.depthwise_1d(y, d2_taps, vertical=True), 1.0)
             dxx = bm.clip(bm.depthwise_1d(y, d2_taps, vertical=False), 1.0)
@@ -65,8 +67,9 @@ def design(bm: ModuleType):
         name=lb.MODEL_NAME,
         graph=graph,
         outputs=outputs,
-        computes="point-lesion blob responses: -sigma^2 LoG of the dark/melanin/hemoglobin channels at sigma 1 "
-                 "crop px (full resolution) and on a 2/4/8x average-pooled pyramid (2, 4, 8, 16 crop px), "
+        computes="point-lesion blob responses: -sigma^2 LoG of the dark channel at sigma 1 crop px (full "
+                 "resolution) and of the dark/melanin/hemoglobin channels on a 2/4/8x average-pooled pyramid "
+                 "(sigma 2, 4, 8, 16 crop px), "
                  "derivative-first separable depthwise convs",
         used_by=("edge/analysis/lesion_blobs.py:blob_maps", "acnespotmole", "blackheadpore"),
         input_layout="NHWC (dark, mel, hem) lesion channels of the RGB face crop, from "
@@ -111,7 +114,7 @@ def channel_metrics(int8: dict[str, np.ndarray], reference: dict[str, np.ndarray
     result = {}
     for name, want in reference.items():
         got = int8[name].reshape(want.shape)
-        for i, ch in enumerate(lb.CHANNELS):
+        for i, ch in enumerate(lb.CHANNELS[: want.shape[-1]]):
             a, b = got[..., i].ravel(), want[..., i].ravel()
             span = float(b.max() - b.min()) or 1.0
             result[f"{name}.{ch}"] = (float(np.corrcoef(a, b)[0, 1]), float(np.abs(a - b).mean()) / span)
@@ -139,8 +142,8 @@ def build(bm: ModuleType, write_manifest: bool = True, runs: int = 30) -> dict[s
     for key, (r, mae) in metrics.items():
         print(f"  {key:<16} pearson {r:.4f}  mae {100 * mae:.2f}% of range")
     if write_manifest:
-        worst = {n: (min(metrics[f"{n}.{c}"][0] for c in lb.CHANNELS), max(metrics[f"{n}.{c}"][1] for c in lb.CHANNELS))
-                 for n in d.outputs}
+        worst = {n: (min(v[0] for k, v in metrics.items() if k.startswith(n + ".")),
+                     max(v[1] for k, v in metrics.items() if k.startswith(n + "."))) for n in d.outputs}
         entry = bm.manifest_entry(d, model, worst).replace("range: [0, 255]}", "range: [-1.2, 1.2]}")
         entry = entry.replace("    int8_vs_reference: {", "    int8_vs_reference (worst channel per map): {")
         entry = re.sub(r"    built_by: .*\n", "    built_by: scripts/modelbuild/lesion.py (designed filter graph, taps from edge/analysis/lesion_blobs.py; "
