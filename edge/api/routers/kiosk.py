@@ -18,6 +18,7 @@ from edge.analysis.base import FACE_FIELDS
 from edge.api.live import ReplayLive
 from edge.api.routers.analyze import check_available
 from edge.api.routers.deps import require_kiosk_access
+from edge.api.routers.diary import record_visit
 from edge.api.schemas import Envelope, ForgetRequest, ForgetResponse, KioskStatus, ScanRequest, ScanResponse
 from edge.api.state import ApiState, LastScan, get_state, to_thread
 from edge.errors import ErrorKind, SkinKioskError
@@ -60,7 +61,8 @@ def _encode_frame(frame: np.ndarray) -> bytes:
 @router.post("/scan", response_model=ScanResponse, responses={404: {"model": Envelope}, 503: {"model": Envelope}})
 async def scan(request: Request, body: ScanRequest | None = None) -> ScanResponse:
     """Analyse the current full-resolution frame with the fields asked for, else `capture.analysis_fields`,
-    else every available field, through the same bounded pool as the API. The result's coordinates refer to `image_url`."""
+    else every available field, through the same bounded pool as the API. The result's coordinates
+    refer to the pixels of `image_url`."""
     state = get_state(request)
     body = body or ScanRequest()
     fields = body.face_field
@@ -82,8 +84,6 @@ async def scan(request: Request, body: ScanRequest | None = None) -> ScanRespons
         state.live.last_result_id = result_id
     visit_id = None
     if body.profile_id and state.diary is not None:
-        from edge.api.routers.diary import record_visit
-
         visit_id = await record_visit(state, envelope, body.profile_id, body.track_changes)
     return ScanResponse(result_id=result_id, envelope=envelope, image_url=f"/api/v1/kiosk/last/image.jpg?id={result_id}",
                         image_width=w, image_height=h, fields=list(fields), visit_id=visit_id)
