@@ -51,7 +51,7 @@ TYPE_NAMES = {
 FACE_WIDTH_PX = 500  # target face width in the photo scenes
 MATCH_MIN_MM = 2.0  # a finding matches a planted lesion within max(this, 0.75 x its diameter)
 ACCEPT_RECALL, ACCEPT_CLEAN_FP, ACCEPT_TYPE = 0.9, 1, 0.8
-CREAM_BGR = np.array([195.0, 225.0, 242.0])  # whitehead / pus head colour (yellowish white)
+CREAM_BGR = np.array([226.0, 240.0, 249.0])  # whitehead / pus head colour (creamy white)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -331,6 +331,15 @@ def explain(engine: Any, ctx: FaceContext, misses: list[str], planted: list[Plan
             if np.hypot(lesion.x - cx, lesion.y - cy) < max(r, 6):
                 f = asm.features_of(ctx, lesion, nose, shaded, asm.fold_zones(ctx))
                 print(f"     {asm.classify(f)} {f}")
+        cands = les.find_candidates(les.maps(ctx, engine.store), les.analysable_skin(ctx), asm.detector(),
+                                    ctx.mm_per_px)
+        for c in cands:
+            if np.hypot(c.x - cx, c.y - cy) < max(r, 6):
+                why: list[str] = []
+                les.measure(c, *les.pyramid(ctx, c.level), ctx.mm_per_px, why)
+                print(f"     candidate ch {c.channel} pol {c.polarity} sigma {c.sigma} sig {c.significance:.2f} {why}")
+        print(f"     analysable skin at the site: {bool(les.analysable_skin(ctx)[int(cy), int(cx)])}, "
+              f"candidates in total {len(cands)}")
 
 
 def run(small: bool = False, seed: int = 0, rounds: int | None = None, verbose: bool = True,

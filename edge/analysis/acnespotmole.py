@@ -46,6 +46,8 @@ FOLD_ZONE_GROW_MM = 3.0  # ... grown by this: where folds, dimples and under-eye
 BILATERAL_MAX = 0.6  # in a fold zone, a "spot" matched by >= 60 % of its response at the mirrored place is
 # anatomy (fold ends, dimples, under-eye shadows come in pairs; lesions do not) ...
 BILATERAL_STRONG_OD = 0.35  # ... unless its pigment contrast is this strong (a real lesion at a fold)
+LIGHT_BILATERAL_MAX = 1.0  # a light blob matched at least as strongly at the mirrored place is a highlight
+# of the face's relief (cheekbones, brow ridge, lower lids), anywhere on the face
 
 # --- family by colour ----------------------------------------------------------------------------------
 RED_MIN_REDNESS = 0.65  # hemoglobin >= 65 % of the pigment contrast: an inflamed (red) lesion
@@ -63,7 +65,7 @@ SUNBURN_MIN_MM = 9.5  # a red or red-brown patch of ~1 cm or more is sun damage,
 # --- acne ----------------------------------------------------------------------------------------------
 WHITEHEAD_MAX_MM = 3.0  # closed comedones are small
 WHITEHEAD_MAX_ELONGATION = 2.0  # ... and round (specular streaks are long)
-WHITEHEAD_MIN_SAT_RATIO = 0.45  # a whitehead keeps a cream colour; a specular highlight is near-white
+WHITEHEAD_MIN_SAT_RATIO = 0.2  # a whitehead keeps some cream colour; a specular glint is pure white
 PUSTULE_CENTRE_OD = 0.04  # a red lesion whose centre is this much lighter than its body has a pus head
 PUSTULE_HALO_HEM_OD = 0.08  # a light head ringed by skin this much redder than further out is a pustule
 NODULE_MIN_MM = 5.0  # red lesions this large are nodules
@@ -101,8 +103,8 @@ def classify(f: Features) -> tuple[str, int] | None:
     if f.elongation > MAX_ELONGATION:
         return None
     if f.polarity < 0:  # lighter than the skin: a whitehead, or the head of a pustule
-        if f.bilateral >= BILATERAL_MAX:
-            return None  # a pair of highlights (cheekbones, brow ridge, mouth corners): anatomy and light
+        if f.bilateral >= LIGHT_BILATERAL_MAX:
+            return None
         if f.halo_hem >= PUSTULE_HALO_HEM_OD and f.diameter_mm <= WHITEHEAD_MAX_MM:
             return ACNE, PUSTULE
         if (f.diameter_mm <= WHITEHEAD_MAX_MM and f.elongation <= WHITEHEAD_MAX_ELONGATION

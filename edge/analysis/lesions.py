@@ -111,7 +111,8 @@ class Detector:
     thresholds: dict[tuple[int, int], float]
     scales: tuple[str, ...]  # lesion_blobs output names
     max_sigma_mm: float = 99.0  # ignore scales whose blobs would be larger than this
-    max_candidates: int = 100  # most significant places measured (bounds the time on very busy skin)
+    max_candidates: int = 90  # most significant darker/coloured places measured (bounds the time on busy skin)
+    max_light_candidates: int = 30  # ... and lighter ones
     max_peaks: int = 60  # strongest peaks kept per map and channel (bounds the work on very busy skin)
     max_sigma: dict[tuple[int, int], float] = field(default_factory=dict)  # per (channel, polarity), crop px
 
@@ -199,8 +200,10 @@ def find_candidates(blob_maps: dict[str, np.ndarray], where: np.ndarray, detecto
                                        polarity=pol, response=float(v), significance=float(v / thr), level=level))
     # Per polarity: a lighter head inside a darker/redder body (a pustule) is kept as its own
     # candidate; `deduplicate` folds it into the body after measurement.
-    kept = suppress([c for c in found if c.polarity > 0]) + suppress([c for c in found if c.polarity < 0])
-    return sorted(kept, key=lambda c: -c.significance)[:detector.max_candidates]
+    # Each polarity has its own budget, so faint light heads are not crowded out by coloured blobs.
+    darker = suppress([c for c in found if c.polarity > 0])[:detector.max_candidates]
+    lighter = suppress([c for c in found if c.polarity < 0])[:detector.max_light_candidates]
+    return sorted(darker + lighter, key=lambda c: -c.significance)
 
 
 def noise_sigma(resp: np.ndarray, inside: np.ndarray) -> float:
@@ -229,18 +232,24 @@ def suppress(cands: Iterable[Candidate]) -> list[Candidate]:
     return kept
 
 
-def _inside(box: tuple[float, float, float, float], x: float, y: float) -> bool:
-    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+def _inside(lesion: Lesion, x: float, y: float) -> bool:
+    """(x, y) within the lesion's segment (its outer contour, 1 px tolerance)."""
+    box = lesion.box
+    if not (box[0] - 1 <= x <= box[2] + 1 and box[1] - 1 <= y <= box[3] + 1):
+        return False
+    if len(lesion.contour) < 3:
+        return True
+    return cv2.pointPolygonTest(lesion.contour.astype(np.float32), (float(x), float(y)), True) >= -1.0
 
 
 def deduplicate(lesions: list[Lesion]) -> list[Lesion]:
-    """Two candidates that segment into the same blob (one's centre inside the other's box): keep the
+    """Two candidates that segment into the same blob (one's centre inside the other's segment): keep the
     higher-scoring one; a lighter blob inside a darker/redder one is that lesion's head (the darker
     one is kept and carries it as `centre_bright`)."""
     kept: list[Lesion] = []
     order = sorted(lesions, key=lambda x: (x.candidate.polarity < 0, -x.score))
     for les in order:
-        if any(_inside(k.box, les.x, les.y) or _inside(les.box, k.x, k.y) for k in kept):
+        if any(_inside(k, les.x, les.y) or _inside(les, k.x, k.y) for k in kept):
             continue
         kept.append(les)
     return kept
