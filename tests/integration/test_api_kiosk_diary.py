@@ -19,6 +19,14 @@ DIARY = "/api/v1/diary"
 LOCATION_ONLY = {"face_field": []}
 
 
+def demo_size() -> tuple[int, int]:
+    """(width, height) of the demo photo (set-up decides its framing)."""
+    import cv2
+
+    h, w = cv2.imread(str(DEMO_PHOTO)).shape[:2]
+    return w, h
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from edge.diary.store import DiaryStore
@@ -36,7 +44,9 @@ def test_preview_and_status(server: Server) -> None:
     assert preview.status_code == 200 and preview.content[:3] == b"\xff\xd8\xff"
     assert preview.headers["cache-control"] == "no-store"
     status = httpx.get(server.base_url + KIOSK + "/status").json()
-    assert status["frame_size"] == [640, 360]  # 1280x720 fitted into 640x480
+    w, h = demo_size()
+    scale = min(1.0, 640 / w, 480 / h)  # the photo fitted into the 640x480 preview
+    assert status["frame_size"] == [round(w * scale), round(h * scale)]
     assert {"face", "guidance", "gate", "fps", "last_result_id"} <= set(status)
 
 
@@ -45,7 +55,7 @@ def test_scan_returns_envelope_and_image(server: Server) -> None:
     scan = httpx.post(server.base_url + KIOSK + "/scan", json=LOCATION_ONLY, timeout=30).json()
     env = scan["envelope"]
     assert env["error_code"] == 0 and env["result"]["face_num"] == 1
-    assert (scan["image_width"], scan["image_height"]) == (1280, 720)
+    assert (scan["image_width"], scan["image_height"]) == demo_size()
     image = httpx.get(server.base_url + scan["image_url"])
     assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
     assert httpx.get(server.base_url + KIOSK + "/status").json()["last_result_id"] == scan["result_id"]
@@ -120,7 +130,7 @@ def test_auto_capture_result_and_extra_status_keys() -> None:
             "skin": {"smooth": 2}, "wrinkle": {"wrinkle_num": 0, "wrinkle_types": [], "wrinkle_data": []}}
     envelope = {"error_code": 0, "error_msg": "SUCCESS", "log_id": 1, "timestamp": 1, "cached": 0,
                 "result": {"face_num": 1, "face_list": [face]}}
-    app.state.api.set_last_scan(LastScan("auto-1", DEMO_PHOTO.read_bytes(), 1280, 720, envelope))
+    app.state.api.set_last_scan(LastScan("auto-1", DEMO_PHOTO.read_bytes(), *demo_size(), envelope))
     with running(app) as srv:
         status = httpx.get(srv.base_url + KIOSK + "/status").json()
         assert status["measures"] == {"sharpness": 55.0} and status["source"] == "replay"
