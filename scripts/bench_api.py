@@ -51,7 +51,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-async def client(base: str, photo: bytes, fields: str, until: float, phase: Phase) -> None:
+async def client(base: str, photo: bytes, fields: str, until: float, phase: Phase, backoff_s: float) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S) as http:
         while time.monotonic() < until:
             t0 = time.perf_counter()
@@ -67,17 +67,18 @@ async def client(base: str, photo: bytes, fields: str, until: float, phase: Phas
                 phase.ok_ms.append(ms)
             elif code == 1203:
                 phase.busy_ms.append(ms)
-                # A polite client honours Retry-After; the bench only backs off a little so it keeps
-                # the queue full and measures how fast refusals are.
-                await asyncio.sleep(0.05)
+                # A polite client honours Retry-After; the bench only backs off a little (--busy-backoff)
+                # so it keeps the queue full and measures how fast refusals are.
+                await asyncio.sleep(backoff_s)
             else:
                 phase.other[code] = phase.other.get(code, 0) + 1
 
 
-async def run_phase(base: str, photo: bytes, fields: str, phase: Phase, seconds: float) -> Phase:
+async def run_phase(base: str, photo: bytes, fields: str, phase: Phase, seconds: float,
+                    backoff_s: float = 0.05) -> Phase:
     t0 = time.monotonic()
     until = t0 + seconds
-    await asyncio.gather(*(client(base, photo, fields, until, phase) for _ in range(phase.clients)))
+    await asyncio.gather(*(client(base, photo, fields, until, phase, backoff_s) for _ in range(phase.clients)))
     phase.seconds = time.monotonic() - t0
     return phase
 
@@ -132,6 +133,7 @@ def main() -> int:
     parser.add_argument("--queue-size", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="TFLite threads per worker")
     parser.add_argument("--overload", type=float, default=4.0, help="phase 2 clients = this x phase 1 clients")
+    parser.add_argument("--busy-backoff", type=float, default=0.05, help="seconds a client waits after a 503")
     parser.add_argument("--fields", default="", help="face_field for every request (default: location only)")
     args = parser.parse_args()
     photo = PHOTO.read_bytes()
@@ -147,7 +149,7 @@ def main() -> int:
         asyncio.run(run_phase(base, photo, args.fields, Phase("warm-up", 1), 1.0))
         report(asyncio.run(run_phase(base, photo, args.fields, Phase("within capacity", capacity), args.seconds)))
         over = max(capacity + 1, round(capacity * args.overload))
-        report(asyncio.run(run_phase(base, photo, args.fields, Phase("overload", over), args.seconds)))
+        report(asyncio.run(run_phase(base, photo, args.fields, Phase("overload", over), args.seconds, args.busy_backoff)))
     finally:
         if proc is not None:
             proc.terminate()
