@@ -7,8 +7,9 @@ piecewise-linear -ln of `reference.py`, so they stay integer-friendly):
   mel   melanin coefficient (Tsumura decomposition, `reference.PIGMENT_MATRIX`): brown pigment;
   hem   hemoglobin coefficient: redness (acne, sunburn).
 For each scale sigma (crop px) the model gives, per channel, the scale-normalised negated Laplacian of
-Gaussian  -sigma^2 LoG * channel: a disc of radius ~1.4 sigma holding `c` more OD than its surround
-answers about +c/2 at its centre, so responses are contrasts in OD units at every scale. Large scales
+Gaussian  -sigma^2 LoG * channel: a disc of radius sqrt(2) sigma holding `c` more OD than its surround
+answers 2c/e ~ 0.74 c at its centre (a Gaussian blob of scale sigma: c/2), so responses are contrasts in
+OD units at every scale. Large scales
 run on an average-pooled pyramid. Each output is one [1, H, W, 3] tensor (dark, mel, hem) normalised
 to [-1, 1] by the channel's CLIP, so the three share one int8 scale without losing the small
 hemoglobin responses; `blob_maps()` multiplies CLIP back (OD units).

@@ -48,7 +48,7 @@ def design(bm: ModuleType):
         outputs[lb.output_name(level, sigma)] = (
             f"[1,{size},{size},{len(chans)}] channels ({', '.join(chans)}): -sigma^2 LoG of each channel, sigma "
             f"{lb.crop_sigma(level, sigma)} crop px, divided by the channel's CLIP ({clips} OD) and clipped to "
-            f"[-1, 1]; x CLIP = OD contrast, ~ +c/2 at the centre of a blob holding c OD more than its surround")
+            f"[-1, 1]; x CLIP = OD contrast, ~ 0.74 c at the centre of a disc of radius sqrt(2) sigma holding c OD more than its surround")
 
     def graph(chans):
         out = {}

@@ -1,0 +1,137 @@
+"""Truth-known tests of every acnespotmole type rule (edge/analysis/acnespotmole.py:classify).
+
+Each test builds the features a rule looks at and checks the rule's decision on both sides of its
+boundary, so a changed constant or a reordered rule shows up here by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from edge.analysis import acnespotmole as asm
+from edge.analysis.acnespotmole import Features, classify
+
+# A plain, round, mid-size brown spot on open skin; each test changes what its rule looks at.
+BASE = Features(polarity=1, diameter_mm=3.0, dark=0.12, mel=0.30, hem=0.02, centre_bright=0.0, elongation=1.1)
+
+
+def f(**kw) -> Features:
+    return dataclasses.replace(BASE, **kw)
+
+
+def test_base_is_a_freckle() -> None:
+    assert classify(BASE) == (asm.SPECKLE, asm.FRECKLE)
+
+
+def test_min_lesion_size() -> None:
+    assert classify(f(diameter_mm=asm.MIN_LESION_MM * 0.9)) is None
+    assert classify(f(diameter_mm=asm.MIN_LESION_MM * 1.1)) is not None
+
+
+def test_max_elongation_rejects_folds() -> None:
+    assert classify(f(elongation=asm.MAX_ELONGATION + 0.1)) is None
+    assert classify(f(elongation=asm.MAX_ELONGATION - 0.1)) is not None
+
+
+def test_min_colour_contrast() -> None:
+    faint = asm.MIN_COLOUR_OD * 0.8
+    assert classify(f(mel=faint, hem=0.0)) is None
+    assert classify(f(mel=asm.MIN_COLOUR_OD * 1.2, hem=0.0)) == (asm.SPECKLE, asm.FRECKLE)
+
+
+def test_large_spots_are_seen_at_lower_contrast() -> None:
+    mid = (asm.LARGE_SPOT_MIN_COLOUR_OD + asm.MIN_COLOUR_OD) / 2
+    assert classify(f(mel=mid, hem=0.0, diameter_mm=asm.LARGE_SPOT_MM + 1)) is not None
+    assert classify(f(mel=mid, hem=0.0, diameter_mm=asm.LARGE_SPOT_MM - 1)) is None
+
+
+def test_mole_needs_darkness() -> None:
+    assert classify(f(dark=asm.MOLE_MIN_DARK_OD + 0.05, mel=0.8)) == (asm.MOLE, -1)
+    assert classify(f(dark=asm.MOLE_MIN_DARK_OD - 0.05, mel=0.8))[0] == asm.SPECKLE
+
+
+def test_mole_size_range() -> None:
+    dark = dict(dark=0.6, mel=0.9)
+    assert classify(f(diameter_mm=asm.MOLE_MAX_MM + 1, **dark))[0] != asm.MOLE
+    assert classify(f(diameter_mm=asm.MOLE_MIN_MM - 0.1, **dark))[0] != asm.MOLE
+    assert classify(f(diameter_mm=(asm.MOLE_MIN_MM + asm.MOLE_MAX_MM) / 2, **dark)) == (asm.MOLE, -1)
+
+
+def test_mole_is_round_and_not_red() -> None:
+    dark = dict(dark=0.6, mel=0.9)
+    assert classify(f(elongation=asm.MOLE_MAX_ELONGATION - 0.05, **dark)) == (asm.MOLE, -1)
+    assert classify(f(dark=0.6, mel=0.1, hem=0.4)) != (asm.MOLE, -1)  # redness > MOLE_MAX_REDNESS
+
+
+def test_blackhead_sized_dark_dot_on_nose_is_left_to_blackheadpore() -> None:
+    dot = f(dark=0.6, mel=0.5, diameter_mm=asm.NOSE_DOT_MAX_MM - 0.2)
+    assert classify(dataclasses.replace(dot, on_nose=True)) is None
+    assert classify(dot) == (asm.MOLE, -1)
+
+
+def test_freckle_vs_age_spot_vs_chloasma_by_size() -> None:
+    assert classify(f(diameter_mm=asm.FRECKLE_MAX_MM - 0.5)) == (asm.SPECKLE, asm.FRECKLE)
+    assert classify(f(diameter_mm=asm.FRECKLE_MAX_MM + 0.5)) == (asm.SPECKLE, asm.AGE_SPOT)
+    assert classify(f(diameter_mm=asm.CHLOASMA_MIN_MM + 1)) == (asm.SPECKLE, asm.CHLOASMA)
+
+
+def test_red_brown_small_is_acne_mark_large_is_sunburn() -> None:
+    mixed = dict(mel=0.15, hem=0.18)  # redness ~0.55: between BROWN_MAX_REDNESS and RED_MIN_REDNESS
+    assert classify(f(diameter_mm=3.0, **mixed)) == (asm.ACNE, asm.ACNE_MARK)
+    assert classify(f(diameter_mm=asm.SUNBURN_MIN_MM + 1, **mixed)) == (asm.SPECKLE, asm.SUNBURN)
+
+
+def test_red_lesions_by_size_and_head() -> None:
+    red = dict(mel=0.0, hem=0.35)
+    assert classify(f(diameter_mm=3.0, **red)) == (asm.ACNE, asm.PUSTULE)  # inflamed papule / pustule
+    assert classify(f(diameter_mm=3.0, centre_bright=asm.PUSTULE_CENTRE_OD + 0.01, **red)) == (asm.ACNE, asm.PUSTULE)
+    assert classify(f(diameter_mm=asm.NODULE_MIN_MM + 1, **red)) == (asm.ACNE, asm.NODULE)
+    assert classify(f(diameter_mm=asm.SUNBURN_MIN_MM + 1, **red)) == (asm.SPECKLE, asm.SUNBURN)
+
+
+def test_reddish_but_not_pure_red_is_an_acne_mark() -> None:
+    # redness between RED_MIN_REDNESS and ACNE_MARK_MAX_REDNESS, no head, small: a flat mark
+    assert classify(f(mel=0.10, hem=0.30, diameter_mm=3.0)) == (asm.ACNE, asm.ACNE_MARK)
+
+
+def test_faint_pure_redness_is_not_a_lesion() -> None:
+    assert classify(f(mel=0.0, hem=asm.INFLAMED_MIN_HEM_OD - 0.01, diameter_mm=3.0, dark=0.05)) is None
+    assert classify(f(mel=0.0, hem=asm.INFLAMED_MIN_HEM_OD + 0.05, diameter_mm=3.0)) is not None
+
+
+def test_whitehead_small_round_light_with_colour() -> None:
+    light = f(polarity=-1, dark=-0.15, mel=-0.05, hem=-0.2, diameter_mm=1.5, sat_ratio=0.5)
+    assert classify(light) == (asm.ACNE, asm.WHITEHEAD)
+    assert classify(dataclasses.replace(light, diameter_mm=asm.WHITEHEAD_MAX_MM + 0.5)) is None
+    assert classify(dataclasses.replace(light, sat_ratio=asm.WHITEHEAD_MIN_SAT_RATIO - 0.05)) is None  # glint
+
+
+def test_light_head_ringed_by_red_is_a_pustule() -> None:
+    head = f(polarity=-1, dark=-0.15, mel=-0.05, hem=-0.2, diameter_mm=1.5, sat_ratio=0.5,
+             halo_hem=asm.PUSTULE_HALO_HEM_OD + 0.02)
+    assert classify(head) == (asm.ACNE, asm.PUSTULE)
+
+
+def test_bilateral_highlights_are_not_whiteheads() -> None:
+    light = f(polarity=-1, dark=-0.15, hem=-0.2, mel=-0.05, diameter_mm=1.5, sat_ratio=0.5)
+    assert classify(dataclasses.replace(light, bilateral=asm.LIGHT_BILATERAL_MAX + 0.1)) is None
+
+
+def test_bilateral_spots_in_fold_zones_are_anatomy_unless_strong() -> None:
+    weak = f(mel=0.2, in_fold_zone=True, bilateral=asm.BILATERAL_MAX + 0.1)
+    assert classify(weak) is None
+    assert classify(dataclasses.replace(weak, in_fold_zone=False)) is not None
+    assert classify(dataclasses.replace(weak, mel=asm.BILATERAL_STRONG_OD + 0.05)) is not None
+
+
+def test_shaded_zones_need_stronger_colour() -> None:
+    mid = f(mel=(asm.MIN_COLOUR_OD + asm.SHADED_ZONE_MIN_COLOUR_OD) / 2, hem=0.0)
+    assert classify(mid) is not None
+    assert classify(dataclasses.replace(mid, in_shaded_zone=True)) is None
+
+
+@pytest.mark.parametrize("mel,hem,expected", [(0.3, 0.0, 0.0), (0.0, 0.3, 1.0), (0.2, 0.2, 0.5), (-0.1, 0.2, 1.0)])
+def test_redness(mel: float, hem: float, expected: float) -> None:
+    assert f(mel=mel, hem=hem).redness == pytest.approx(expected)
