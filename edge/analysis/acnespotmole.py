@@ -125,7 +125,8 @@ def classify(f: Features) -> tuple[str, int] | None:
         return None  # a blackhead: blackheadpore reports it
     r = f.redness
     if r >= RED_MIN_REDNESS:
-        if f.hem < INFLAMED_MIN_HEM_OD:
+        large = f.diameter_mm >= LARGE_SPOT_MM
+        if f.hem < (LARGE_SPOT_MIN_COLOUR_OD if large else INFLAMED_MIN_HEM_OD):
             return None  # faint pure redness: blush, a flushed chin or nose, not a lesion
         if f.centre_bright >= PUSTULE_CENTRE_OD and f.diameter_mm < SUNBURN_MIN_MM:
             return ACNE, PUSTULE
@@ -136,7 +137,7 @@ def classify(f: Features) -> tuple[str, int] | None:
         return (ACNE, ACNE_MARK) if r < ACNE_MARK_MAX_REDNESS else (ACNE, PUSTULE)
     if r > BROWN_MAX_REDNESS:  # red-brown
         if f.diameter_mm >= SUNBURN_MIN_MM:
-            return (SPECKLE, SUNBURN) if f.hem >= INFLAMED_MIN_HEM_OD else None
+            return (SPECKLE, SUNBURN) if f.hem >= LARGE_SPOT_MIN_COLOUR_OD else None
         return ACNE, ACNE_MARK
     if f.diameter_mm >= CHLOASMA_MIN_MM:
         return SPECKLE, CHLOASMA

@@ -55,7 +55,8 @@ MIN_SURROUND_SKIN = 0.5  # at least half the annulus must be analysable skin (el
 SEGMENT_LEVEL = 0.5  # the lesion is where the contrast is >= half its peak contrast ...
 PEAK_PERCENTILE = 90  # ... the peak being this percentile of the contrast within the blob's radius
 MAX_OUTSIDE_SKIN = 0.25  # segments reaching further out of the skin than this are edges of excluded parts
-WINDOW_RADII = 4.0  # the segment is searched within this many blob radii ...
+WINDOW_RADII = 3.0  # the segment is searched within this many blob radii (scales are an octave apart) ...
+RESPONSE_SEGMENT_MIN_SIGMA = 8.0  # crop px (~8 mm patches): open patches this large are segmented on their response
 OPEN_MAX_FRACTION = 0.04  # ... and may touch that circle on at most this share of it (else: an edge, a ridge)
 CENTRE_FRACTION = 0.4  # "centre" = within this fraction of the segment's equivalent radius
 SCORE_BASE = 0.5  # score = 1 - SCORE_BASE ** (response / threshold): 0.5 at threshold, 0.75 at 2x
@@ -111,8 +112,8 @@ class Detector:
     thresholds: dict[tuple[int, int], float]
     scales: tuple[str, ...]  # lesion_blobs output names
     max_sigma_mm: float = 99.0  # ignore scales whose blobs would be larger than this
-    max_candidates: int = 90  # most significant darker/coloured places measured (bounds the time on busy skin)
-    max_light_candidates: int = 30  # ... and lighter ones
+    max_candidates: int = 100  # most significant darker/coloured places measured (bounds the time on busy skin)
+    max_light_candidates: int = 40  # ... and lighter ones
     max_peaks: int = 60  # strongest peaks kept per map and channel (bounds the work on very busy skin)
     max_sigma: dict[tuple[int, int], float] = field(default_factory=dict)  # per (channel, polarity), crop px
 
@@ -261,11 +262,12 @@ def score_of(significance: float) -> float:
 
 
 def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: float,
-            why: list[str] | None = None) -> Lesion | None:
+            why: list[str] | None = None, resp: np.ndarray | None = None) -> Lesion | None:
     """Contrast, segment and shape of one candidate; None when it is not a closed blob on skin.
 
     `chans`/`skin` are at the candidate's pyramid level (1/2**level of the crop): a large blob is
-    measured in a small window there. Everything returned is in crop px."""
+    measured in a small window there; `resp` is the candidate's own response map (polarity applied,
+    same level), the fallback segmentation of large soft patches. Everything returned is in crop px."""
     f = 2**cand.level
     size = chans.shape[0]
     lx, ly = (cand.x + 0.5) / f - 0.5, (cand.y + 0.5) / f - 0.5
@@ -302,7 +304,20 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     comp = labels == label
     rim = (dist > WINDOW_RADII * r - 1.0) & (dist <= WINDOW_RADII * r)
     if comp[rim].sum() > OPEN_MAX_FRACTION * max(rim.sum(), 1):
-        return _reject(why, "open segment")  # an edge or a ridge, not a blob
+        # A large, soft patch on a face with shading gradients rarely closes at half contrast in the
+        # raw channel; its blob response does (the LoG's negative surround bounds it).
+        comp = None
+        if resp is not None and cand.sigma >= RESPONSE_SEGMENT_MIN_SIGMA:
+            rv = resp[y0:y1, x0:x1]
+            rseg = ((rv >= SEGMENT_LEVEL * float(rv[disc].max())) & (dist <= WINDOW_RADII * r)).astype(np.uint8)
+            _, rlab = cv2.connectedComponents(rseg, connectivity=8)
+            rin = rlab[disc & (rseg > 0)]
+            if rin.size:
+                comp = rlab == np.bincount(rin).argmax()
+                if comp[rim].sum() > OPEN_MAX_FRACTION * max(rim.sum(), 1):
+                    comp = None
+        if comp is None:
+            return _reject(why, "open segment")  # an edge or a ridge, not a blob
     comp &= dist < WINDOW_RADII * r - 1.0
     area = float(comp.sum())
     if 1.0 - sk[comp].mean() > MAX_OUTSIDE_SKIN:
@@ -394,7 +409,10 @@ def find_lesions(ctx: FaceContext, store: ModelStore, detector: Detector, where:
     out = []
     for cand in cands:
         chans, skin = pyramid(ctx, cand.level)
-        lesion = measure(cand, chans, skin, ctx.mm_per_px)
+        resp = None
+        if cand.sigma >= RESPONSE_SEGMENT_MIN_SIGMA:
+            resp = channel_values(blob_maps[f"blob_s{int(round(cand.sigma))}"], cand.channel) * cand.polarity
+        lesion = measure(cand, chans, skin, ctx.mm_per_px, resp=resp)
         if lesion is not None:
             lesion.bilateral = bilateral_ratio(ctx, blob_maps, cand)
             out.append(lesion)
