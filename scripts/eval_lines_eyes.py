@@ -41,7 +41,7 @@ COVER_PX = 5.0  # a planted path sample is covered when a detected polyline pass
 # Planted wrinkle styles: darkening at the centre as a fraction of the pixel value, and FWHM width in
 # mm on the face (converted with the face's own scale, 63 mm between the pupils): thin lines 0.4-1 mm
 # wide, 15-35 % darker at their centre.
-CONTRASTS = (0.15, 0.25, 0.35)
+CONTRASTS = (0.2, 0.3, 0.4)
 WIDTHS_MM = (0.4, 0.7, 1.0)
 # (zone, expected type, length in mm (min, max), orientation): orientation "h" across the face, "v" up
 # and down, "radial" away from a centre (eye corner / mouth), "axis" along the region's long axis.

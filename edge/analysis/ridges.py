@@ -350,3 +350,22 @@ def link_paths(paths: list[np.ndarray], max_gap: float, max_turn_deg: float, rea
         a = paths[i][::-1] if a_start else paths[i]  # a now ends at the joint
         b = paths[j][::-1] if not b_start else paths[j]  # b now starts at the joint
         paths = [p for k, p in enumerate(paths) if k not in (i, j)] + [np.vstack([a, b])]
+
+
+def normal_curvature(maps: dict[str, np.ndarray], xs: np.ndarray, ys: np.ndarray, nx: np.ndarray,
+                     ny: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """n^T H n at crop points (xs, ys) (float), each at its own line scale `sigma` (crop px), sampled
+    bilinearly from that scale's (pyramid-level) Hessian map."""
+    out = np.zeros(len(xs), np.float32)
+    for level, s in SCALES:
+        sel = np.isclose(sigma, crop_sigma(level, s))
+        if not sel.any():
+            continue
+        f = 2**level
+        hess = maps[scale_name(level, s)]
+        mx = ((xs[sel] + 0.5) / f - 0.5).astype(np.float32).reshape(-1, 1)
+        my = ((ys[sel] + 0.5) / f - 0.5).astype(np.float32).reshape(-1, 1)
+        h = cv2.remap(hess, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1, 3)
+        a, b = nx[sel], ny[sel]
+        out[sel] = h[:, 0] * a * a + h[:, 1] * b * b + 2.0 * h[:, 2] * a * b
+    return out

@@ -53,8 +53,13 @@ STRENGTH_FOLLOW = 0.01
 # must hold SIDE_BALANCE of the stronger one and at least SIDE_MIN_OD (the dark-side lobe of a
 # blurred edge is no darker than the plateau beside it; a line on a shading ramp keeps a positive weak
 # side, so the balance can be lenient).
-SIDE_DIST_PER_SIGMA = 2.0
+# Two distances: a thin line on the flank of a fold (which wins a coarser sigma) shows its two lighter
+# sides only close by; a line is kept if either distance shows it.
+SIDE_DIST_PER_SIGMA = (1.0, 2.0)
 SIDE_BALANCE = 0.15
+EDGE_TEST = "lobe"
+EDGE_LOBE_DIST_PER_SIGMA = 2.0
+EDGE_LOBE_RATIO = 1.0
 SIDE_MIN_OD = 0.006
 # Fold veto: a pixel whose response at the broad scale (ridges.FOLD_SCALE) exceeds FOLD_RATIO x its
 # line-scale response lies on a broad valley (smile fold, lid or lip shadow), not on a thin line.
@@ -72,8 +77,9 @@ LINK_GAP_MM = 2.0
 LINK_TURN_DEG = 35.0
 # Hair: darkness smoothed at HAIR_SIGMA_MM beyond the cheek skin's by HAIR_DARKER_OD (~25 % darker
 # over a ~1.5 mm neighbourhood; a thin wrinkle averages out at that scale) is hair or deep shadow.
-# Parts narrower than HAIR_MIN_WIDTH_MM are opened away (a dark wrinkle beside the hairline must not
-# become hair), and the rest grown by HAIR_MARGIN_MM so its border's edge lobes stay out too.
+# Dark structures narrower than HAIR_MIN_WIDTH_MM are opened away first (a dark wrinkle, or one beside
+# the hairline, must not become hair), and the mask is grown by HAIR_MARGIN_MM so its border's edge
+# lobes stay out too.
 HAIR_SIGMA_MM = 1.5
 HAIR_DARKER_OD = 0.3
 HAIR_MIN_WIDTH_MM = 3.0
@@ -153,12 +159,13 @@ class WrinkleFinder:
         regions = self.ctx.regions
         cheeks = (regions.mask("cheek_left") > 0) | (regions.mask("cheek_right") > 0)
         skin_level = float(np.median(dark[cheeks])) if cheeks.any() else float(np.median(dark))
-        sigma = HAIR_SIGMA_MM * self.px_per_mm
-        smooth = cv2.GaussianBlur(dark, (0, 0), sigma)
-        hair = (smooth > skin_level + HAIR_DARKER_OD).astype(np.uint8)
+        # Grey opening of darkness removes dark structures narrower than the disc (wrinkles, however
+        # dark) before smoothing; hair masses and broad shadow stay.
         thin = max(int(round(HAIR_MIN_WIDTH_MM * self.px_per_mm / 2)), 1)
-        hair = cv2.morphologyEx(hair, cv2.MORPH_OPEN,
-                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * thin + 1, 2 * thin + 1)))
+        masses = cv2.morphologyEx(dark, cv2.MORPH_OPEN,
+                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * thin + 1, 2 * thin + 1)))
+        smooth = cv2.GaussianBlur(masses, (0, 0), HAIR_SIGMA_MM * self.px_per_mm)
+        hair = (smooth > skin_level + HAIR_DARKER_OD).astype(np.uint8)
         grow = max(int(round(HAIR_MARGIN_MM * self.px_per_mm)), 1)
         return cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
 
@@ -178,15 +185,29 @@ class WrinkleFinder:
 
         return lo(int(xs.min())), lo(int(ys.min())), hi(int(xs.max())), hi(int(ys.max()))
 
-    def line_pixels(self, field: ridges.RidgeField, dark: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    def line_pixels(self, field: ridges.RidgeField, dark: np.ndarray, allowed: np.ndarray,
+                    maps: dict[str, np.ndarray] | None = None, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
         """Bool mask: thin ridge pixels that pass edge rejection and hysteresis inside `allowed`."""
         cand = ridges.non_max_suppression(field, STRENGTH_FOLLOW) & allowed
         cand &= field.broad <= FOLD_RATIO * field.strength
         ys, xs = np.nonzero(cand)
-        if len(ys):
-            plus, minus = ridges.side_contrast(dark, field, ys, xs, SIDE_DIST_PER_SIGMA)
-            weak, strong = np.minimum(plus, minus), np.maximum(plus, minus)
-            bad = (weak < SIDE_MIN_OD) | (weak < SIDE_BALANCE * strong)
+        if len(ys) and EDGE_TEST == "lobe" and maps is not None:
+            nx, ny, sig = field.normal_x[ys, xs], field.normal_y[ys, xs], field.sigma[ys, xs]
+            centre = ridges.normal_curvature(maps, (xs + offset[0]).astype(np.float64),
+                                             (ys + offset[1]).astype(np.float64), nx, ny, sig)
+            lobes = []
+            for sign in (1.0, -1.0):
+                px = xs + offset[0] + sign * EDGE_LOBE_DIST_PER_SIGMA * sig * nx
+                py = ys + offset[1] + sign * EDGE_LOBE_DIST_PER_SIGMA * sig * ny
+                lobes.append(ridges.normal_curvature(maps, px, py, nx, ny, sig))
+            bad = np.minimum(lobes[0], lobes[1]) < -EDGE_LOBE_RATIO * centre
+            cand[ys[bad], xs[bad]] = False
+        elif len(ys):
+            bad = np.ones(len(ys), bool)
+            for per_sigma in SIDE_DIST_PER_SIGMA:
+                plus, minus = ridges.side_contrast(dark, field, ys, xs, per_sigma)
+                weak, strong = np.minimum(plus, minus), np.maximum(plus, minus)
+                bad &= (weak < SIDE_MIN_OD) | (weak < SIDE_BALANCE * strong)
             cand[ys[bad], xs[bad]] = False
         count, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
         seeded = np.zeros(count, bool)
@@ -249,7 +270,8 @@ class WrinkleFinder:
             return []
         x0, y0, x1, y1 = roi
         field = ridges.ridge_field(maps, self.size, roi)
-        lines = self.line_pixels(field, np.ascontiguousarray(dark[y0:y1, x0:x1]), allowed[y0:y1, x0:x1])
+        lines = self.line_pixels(field, np.ascontiguousarray(dark[y0:y1, x0:x1]), allowed[y0:y1, x0:x1],
+                                 maps, (x0, y0))
         min_len = MIN_LENGTH_MM * self.px_per_mm
         edge_dist = self.natural_edge_distance()
         found: list[Wrinkle] = []
