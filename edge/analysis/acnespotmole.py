@@ -33,10 +33,11 @@ DETECT_HEM = 0.045  # redder blobs (acne, sunburn)
 DETECT_BRIGHT = 0.06  # lighter blobs (whitehead heads), dark channel
 DETECT_PALE = 0.06  # paler blobs (less blood: a whitehead's cream head on light skin), hemoglobin channel
 MIN_LESION_MM = 0.7  # smaller segments are skin texture, pores or noise
+MIN_SIGNIFICANCE = 1.2  # blob response / detection threshold: closer to the threshold is the noise floor
 MIN_COLOUR_OD = 0.15  # a visible spot holds >= 0.15 OD more melanin + hemoglobin than its skin (~14 %
 # more absorbance); less is ordinary mottling, make-up or blush
 SHADED_ZONES = ("nose", "nasolabial_left", "nasolabial_right")  # curved or folded skin: its shading ...
-SHADED_ZONE_MIN_COLOUR_OD = 0.30  # ... tints like pigment (inter-reflection), so spots there need 2x the colour
+SHADED_ZONE_FACTOR = 2.0  # ... tints like pigment (inter-reflection), so spots there need 2x the colour
 INFLAMED_MIN_HEM_OD = 0.15  # pustules, nodules and sunburn are clearly redder than their skin
 LARGE_SPOT_MM = 8.0  # spots this large are seen at lower contrast (contrast sensitivity grows with size):
 LARGE_SPOT_MIN_COLOUR_OD = 0.10  # ... their colour threshold
@@ -89,6 +90,7 @@ class Features:
     halo_hem: float = 0.0  # lighter blobs: hemoglobin of the ring round the head minus the skin further out
     sat_ratio: float = 1.0  # centre saturation / surround saturation (lighter blobs only)
     bilateral: float = 0.0  # mirrored-place response / own response
+    significance: float = 9.0  # blob response / its detection threshold
 
     @property
     def redness(self) -> float:
@@ -100,11 +102,13 @@ def classify(f: Features) -> tuple[str, int] | None:
     """(family, type) of a lesion, or None when it is none of the three. Type is -1 for moles."""
     if f.diameter_mm < MIN_LESION_MM:
         return None
-    if f.elongation > MAX_ELONGATION:
+    if f.elongation > MAX_ELONGATION or f.significance < MIN_SIGNIFICANCE:
         return None
     if f.polarity < 0:  # lighter than the skin: a whitehead, or the head of a pustule
         if f.bilateral >= LIGHT_BILATERAL_MAX:
             return None
+        if f.in_shaded_zone and -f.dark < SHADED_ZONE_FACTOR * DETECT_BRIGHT:
+            return None  # the nose's and folds' own highlights
         if f.halo_hem >= PUSTULE_HALO_HEM_OD and f.diameter_mm <= WHITEHEAD_MAX_MM:
             return ACNE, PUSTULE
         if (f.diameter_mm <= WHITEHEAD_MAX_MM and f.elongation <= WHITEHEAD_MAX_ELONGATION
@@ -117,9 +121,10 @@ def classify(f: Features) -> tuple[str, int] | None:
         return None  # a shadow or a bump without colour
     if is_mole(f):
         return MOLE, -1
-    if f.in_shaded_zone and pigment < SHADED_ZONE_MIN_COLOUR_OD:
+    if f.in_shaded_zone and pigment < SHADED_ZONE_FACTOR * min_colour:
         return None
-    if f.in_fold_zone and f.bilateral >= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD:
+    if (f.in_fold_zone and f.bilateral >= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD
+            and f.diameter_mm < LARGE_SPOT_MM):  # folds and dimples are small; large patches (sunburn) may be paired
         return None
     if f.on_nose and f.diameter_mm <= NOSE_DOT_MAX_MM and f.dark >= MOLE_MIN_DARK_OD:
         return None  # a blackhead: blackheadpore reports it
@@ -220,7 +225,7 @@ def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: 
                     on_nose=bool(nose[yx]), in_shaded_zone=bool(shaded[yx]), in_fold_zone=bool(folds[yx]),
                     halo_hem=_halo_hem(ctx, lesion) if small_light else 0.0,
                     sat_ratio=_saturation_ratio(ctx.crop, lesion) if small_light else 1.0,
-                    bilateral=lesion.bilateral)
+                    bilateral=lesion.bilateral, significance=lesion.candidate.significance)
 
 
 def fold_zones(ctx: FaceContext) -> np.ndarray:

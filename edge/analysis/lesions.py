@@ -51,7 +51,7 @@ NMS_OVERLAP = 1.0  # two candidates closer than this x the larger radius are one
 
 # --- measurement --------------------------------------------------------------------------------------
 SURROUND_INNER, SURROUND_OUTER = 2.0, 3.0  # surround annulus, in blob radii: skin next to the lesion (mean)
-MIN_SURROUND_SKIN = 0.5  # at least half the annulus must be analysable skin (else: at a border)
+MIN_SURROUND_SKIN = 0.35  # at least this share of the annulus must be analysable skin (else: at a border)
 SEGMENT_LEVEL = 0.5  # the lesion is where the contrast is >= half its peak contrast ...
 PEAK_PERCENTILE = 90  # ... the peak being this percentile of the contrast within the blob's radius
 MAX_OUTSIDE_SKIN = 0.25  # segments reaching further out of the skin than this are edges of excluded parts
@@ -113,7 +113,7 @@ class Detector:
     scales: tuple[str, ...]  # lesion_blobs output names
     max_sigma_mm: float = 99.0  # ignore scales whose blobs would be larger than this
     max_candidates: int = 100  # most significant darker/coloured places measured (bounds the time on busy skin)
-    max_light_candidates: int = 40  # ... and lighter ones
+    max_light_candidates: int = 80  # ... and lighter ones
     max_peaks: int = 60  # strongest peaks kept per map and channel (bounds the work on very busy skin)
     max_sigma: dict[tuple[int, int], float] = field(default_factory=dict)  # per (channel, polarity), crop px
 

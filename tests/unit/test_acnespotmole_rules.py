@@ -119,15 +119,16 @@ def test_bilateral_highlights_are_not_whiteheads() -> None:
     assert classify(dataclasses.replace(light, bilateral=asm.LIGHT_BILATERAL_MAX + 0.1)) is None
 
 
-def test_bilateral_spots_in_fold_zones_are_anatomy_unless_strong() -> None:
+def test_bilateral_spots_in_fold_zones_are_anatomy_unless_strong_or_large() -> None:
     weak = f(mel=0.2, in_fold_zone=True, bilateral=asm.BILATERAL_MAX + 0.1)
     assert classify(weak) is None
     assert classify(dataclasses.replace(weak, in_fold_zone=False)) is not None
     assert classify(dataclasses.replace(weak, mel=asm.BILATERAL_STRONG_OD + 0.05)) is not None
+    assert classify(dataclasses.replace(weak, diameter_mm=asm.LARGE_SPOT_MM + 1)) is not None
 
 
 def test_shaded_zones_need_stronger_colour() -> None:
-    mid = f(mel=(asm.MIN_COLOUR_OD + asm.SHADED_ZONE_MIN_COLOUR_OD) / 2, hem=0.0)
+    mid = f(mel=asm.MIN_COLOUR_OD * (1 + asm.SHADED_ZONE_FACTOR) / 2, hem=0.0)
     assert classify(mid) is not None
     assert classify(dataclasses.replace(mid, in_shaded_zone=True)) is None
 
@@ -135,3 +136,14 @@ def test_shaded_zones_need_stronger_colour() -> None:
 @pytest.mark.parametrize("mel,hem,expected", [(0.3, 0.0, 0.0), (0.0, 0.3, 1.0), (0.2, 0.2, 0.5), (-0.1, 0.2, 1.0)])
 def test_redness(mel: float, hem: float, expected: float) -> None:
     assert f(mel=mel, hem=hem).redness == pytest.approx(expected)
+
+
+def test_min_significance() -> None:
+    assert classify(f(significance=asm.MIN_SIGNIFICANCE - 0.05)) is None
+    assert classify(f(significance=asm.MIN_SIGNIFICANCE + 0.05)) is not None
+
+
+def test_light_blobs_in_shaded_zones_need_more_contrast() -> None:
+    light = f(polarity=-1, dark=-asm.DETECT_BRIGHT * 1.5, mel=-0.05, hem=-0.2, diameter_mm=1.5, sat_ratio=0.5)
+    assert classify(light) == (asm.ACNE, asm.WHITEHEAD)
+    assert classify(dataclasses.replace(light, in_shaded_zone=True)) is None

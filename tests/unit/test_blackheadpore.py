@@ -52,7 +52,7 @@ def test_planted_blackheads_found_on_the_nose(planted) -> None:
     sites, ctx, out = planted
     circles = out["blackheadpore"]["circles"][0]["blackhead"]
     tol = 1.5 / (ctx.mm_per_px * ctx.crop_px_per_image_px) * ctx.to_original
-    for k, x, y, _ in sites:
+    for _, x, y, _ in sites:
         ox, oy = ctx.crop_to_original(np.array([[x, y]]))[0]
         d = [np.hypot(c["x"] - ox, c["y"] - oy) for c in circles]
         assert d and min(d) <= tol, f"blackhead at ({ox:.0f}, {oy:.0f}) not found in {circles}"
