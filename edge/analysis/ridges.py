@@ -105,6 +105,10 @@ def ridge_hessian_reference(gray: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+# The build, the run time and the int8-vs-reference test find this model's maths and input here.
+ref.register_reference(MODEL_NAME, ridge_hessian_reference, ref.gray_input)
+
+
 def darkness(gray: np.ndarray) -> np.ndarray:
     """Luma uint8 -> optical density -ln(luma / 255) (float32; 0 white, ~0.3-0.8 skin, larger darker)."""
     return ref.optical_density(gray)

@@ -48,18 +48,20 @@ ZONE_TYPES: dict[str, int] = {
 # person sees on a face photo; FOLLOW lets it fade out along its length.
 STRENGTH_SEED = 0.025
 STRENGTH_FOLLOW = 0.01
-# Edge rejection: darkness at the pixel minus darkness at +-SIDE_DIST_PER_SIGMA * sigma along the
-# normal. A line is darker than both sides; the darker side of an edge only than one. The weaker side
-# must hold SIDE_BALANCE of the stronger one and at least SIDE_MIN_OD (the dark-side lobe of a
-# blurred edge is no darker than the plateau beside it; a line on a shading ramp keeps a positive weak
-# side, so the balance can be lenient).
-# Two distances: a thin line on the flank of a fold (which wins a coarser sigma) shows its two lighter
-# sides only close by; a line is kept if either distance shows it.
+# Edge rejection: the dark-side lobe of a step edge looks like a line to the Hessian. It is rejected
+# when it shows both marks of an edge:
+#  - one-sided: darkness at the pixel minus darkness at +-d along the normal (d = SIDE_DIST_PER_SIGMA
+#    x sigma, two distances, >= 2 px) is large on one side only: the weaker side holds less than
+#    SIDE_BALANCE of the stronger or less than SIDE_MIN_OD at both distances (an edge's dark plateau
+#    is no darker than its lobe);
+#  - an opposite lobe: the curvature across the line at EDGE_LOBE_DIST_PER_SIGMA x sigma on one side
+#    is below -EDGE_LOBE_RATIO x its value at the pixel (a step's second derivative has two equal and
+#    opposite lobes 2 sigma apart; a line's side lobes reach only ~0.4 of its peak).
+# A line on a shading ramp or on the flank of a fold is one-sided but has no opposite lobe: kept.
 SIDE_DIST_PER_SIGMA = (1.0, 2.0)
 SIDE_BALANCE = 0.15
-EDGE_TEST = "lobe"
 EDGE_LOBE_DIST_PER_SIGMA = 2.0
-EDGE_LOBE_RATIO = 1.0
+EDGE_LOBE_RATIO = 0.6
 SIDE_MIN_OD = 0.006
 # Fold veto: a pixel whose response at the broad scale (ridges.FOLD_SCALE) exceeds FOLD_RATIO x its
 # line-scale response lies on a broad valley (smile fold, lid or lip shadow), not on a thin line.
@@ -70,6 +72,9 @@ FOLD_RATIO = 1.0
 FOLD_LEAK = 1.0
 # Polylines shorter than this are texture (pores, hair stubble, noise), not wrinkles.
 MIN_LENGTH_MM = 4.0
+# A wrinkle runs across its Hessian normals; a path whose median |cos(path direction, normal)| exceeds
+# this (60 deg or closer to the normal) runs along them: the flank ring around a dark spot.
+PATH_NORMAL_MAX_COS = 0.5
 # Pieces of at least PIECE_MIN_MM whose ends face each other (within LINK_TURN_DEG) across at most
 # LINK_GAP_MM are one wrinkle interrupted by a pore, hair or shading, and are joined first.
 PIECE_MIN_MM = 1.0
@@ -186,12 +191,17 @@ class WrinkleFinder:
         return lo(int(xs.min())), lo(int(ys.min())), hi(int(xs.max())), hi(int(ys.max()))
 
     def line_pixels(self, field: ridges.RidgeField, dark: np.ndarray, allowed: np.ndarray,
-                    maps: dict[str, np.ndarray] | None = None, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
+                    maps: dict[str, np.ndarray], offset: tuple[int, int] = (0, 0)) -> np.ndarray:
         """Bool mask: thin ridge pixels that pass edge rejection and hysteresis inside `allowed`."""
         cand = ridges.non_max_suppression(field, STRENGTH_FOLLOW) & allowed
         cand &= field.broad <= FOLD_RATIO * field.strength
         ys, xs = np.nonzero(cand)
-        if len(ys) and EDGE_TEST == "lobe" and maps is not None:
+        if len(ys):
+            one_sided = np.ones(len(ys), bool)
+            for per_sigma in SIDE_DIST_PER_SIGMA:
+                plus, minus = ridges.side_contrast(dark, field, ys, xs, per_sigma)
+                weak, strong = np.minimum(plus, minus), np.maximum(plus, minus)
+                one_sided &= (weak < SIDE_MIN_OD) | (weak < SIDE_BALANCE * strong)
             nx, ny, sig = field.normal_x[ys, xs], field.normal_y[ys, xs], field.sigma[ys, xs]
             centre = ridges.normal_curvature(maps, (xs + offset[0]).astype(np.float64),
                                              (ys + offset[1]).astype(np.float64), nx, ny, sig)
@@ -200,14 +210,8 @@ class WrinkleFinder:
                 px = xs + offset[0] + sign * EDGE_LOBE_DIST_PER_SIGMA * sig * nx
                 py = ys + offset[1] + sign * EDGE_LOBE_DIST_PER_SIGMA * sig * ny
                 lobes.append(ridges.normal_curvature(maps, px, py, nx, ny, sig))
-            bad = np.minimum(lobes[0], lobes[1]) < -EDGE_LOBE_RATIO * centre
-            cand[ys[bad], xs[bad]] = False
-        elif len(ys):
-            bad = np.ones(len(ys), bool)
-            for per_sigma in SIDE_DIST_PER_SIGMA:
-                plus, minus = ridges.side_contrast(dark, field, ys, xs, per_sigma)
-                weak, strong = np.minimum(plus, minus), np.maximum(plus, minus)
-                bad &= (weak < SIDE_MIN_OD) | (weak < SIDE_BALANCE * strong)
+            opposite_lobe = np.minimum(lobes[0], lobes[1]) < -EDGE_LOBE_RATIO * centre
+            bad = one_sided & opposite_lobe
             cand[ys[bad], xs[bad]] = False
         count, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
         seeded = np.zeros(count, bool)
@@ -223,6 +227,19 @@ class WrinkleFinder:
             poly = np.round(self.ctx.regions.polygon(name)).astype(np.int32)
             cv2.polylines(outline, [poly], True, 0, 1)
         return cv2.distanceTransform(outline, cv2.DIST_L2, 3)
+
+    def runs_across_its_normals(self, path: np.ndarray, field: ridges.RidgeField, offset: tuple[int, int]) -> bool:
+        """True when the traced path runs along the Hessian normals instead of across them: the ring
+        of flank responses around a dark spot (each flank pixel looks like a short radial line), not
+        a line."""
+        k = max(int(round(self.px_per_mm)), 1)
+        n = len(path)
+        idx = np.arange(n)
+        tangent = path[np.minimum(idx + k, n - 1)] - path[np.maximum(idx - k, 0)]
+        tangent /= np.maximum(np.hypot(tangent[:, 0], tangent[:, 1]), 1e-9)[:, None]
+        iy, ix = path[:, 1].astype(int) - offset[1], path[:, 0].astype(int) - offset[0]
+        cos = np.abs(tangent[:, 0] * field.normal_x[iy, ix] + tangent[:, 1] * field.normal_y[iy, ix])
+        return float(np.median(cos)) > PATH_NORMAL_MAX_COS
 
     def follows_natural_edge(self, path: np.ndarray, edge_dist: np.ndarray) -> bool:
         """True when most of the polyline lies close to an eye/brow/lip outline and parallel to it."""
@@ -281,7 +298,7 @@ class WrinkleFinder:
             if ridges.arc_length(path) < min_len:
                 continue
             ix = path.astype(int)
-            if self.follows_natural_edge(path, edge_dist):
+            if self.runs_across_its_normals(path, field, (x0, y0)) or self.follows_natural_edge(path, edge_dist):
                 continue
             kind = self.classify(path, zone_index)
             if kind is None:
