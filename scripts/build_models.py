@@ -492,7 +492,25 @@ def update_manifest(entries: dict[str, str]) -> None:
     MANIFEST.write_text(text, encoding="utf-8")
 
 
+def register_modelbuild_modules() -> None:
+    """Designed models kept in scripts/modelbuild/<name>.py: each module exposing `register(bm)` adds
+    its design to this registry (modules that build themselves, without `register`, are skipped)."""
+    import importlib
+    import pkgutil
+    import sys
+
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
+    import modelbuild
+
+    for info in pkgutil.iter_modules(modelbuild.__path__):
+        module = importlib.import_module(f"modelbuild.{info.name}")
+        if hasattr(module, "register"):
+            module.register(sys.modules[__name__])
+
+
 def main(argv: list[str] | None = None) -> int:
+    register_modelbuild_modules()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="models to build (default: all designed models)")
     parser.add_argument("--no-manifest", action="store_true", help="do not write models/manifest.yaml")

@@ -1,8 +1,8 @@
 """`ridge_hessian`: multi-scale Hessian of luma for the wrinkle analyzer. The maths and every coefficient
 live in edge/analysis/ridges.py (the float reference); this module only writes the same maths as a
-TensorFlow graph for scripts/build_models.py:
+TensorFlow graph for scripts/build_models.py, which picks this module up (`register`):
 
-    .venv-build/bin/python scripts/modelbuild/ridge.py [--no-manifest] [--runs N]
+    .venv-build/bin/python scripts/build_models.py ridge_hessian [--no-manifest] [--runs N]
 
 Input: luma uint8 (reference.gray_input), as skin_texture. Layout: build_models' column layout (a
 vertical 1-D filter is a depthwise conv over the W columns as channels; a transpose turns horizontal
@@ -85,7 +85,7 @@ def register(bm: ModuleType) -> None:
 
 if __name__ == "__main__":
     # Stand-alone: `.venv-build/bin/python scripts/modelbuild/ridge.py [build_models args]` builds only
-    # this model through build_models (for when its module discovery is not wired in).
+    # this model through build_models.
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("build_models", ROOT / "scripts" / "build_models.py")
