@@ -51,7 +51,8 @@ TYPE_NAMES = {
 FACE_WIDTH_PX = 500  # target face width in the photo scenes
 MATCH_MIN_MM = 2.0  # a finding matches a planted lesion within max(this, 0.75 x its diameter)
 ACCEPT_RECALL, ACCEPT_CLEAN_FP, ACCEPT_TYPE = 0.9, 1, 0.8
-CREAM_BGR = np.array([226.0, 240.0, 249.0])  # whitehead / pus head colour (creamy white)
+CREAM_BGR = np.array([236.0, 245.0, 251.0])  # whitehead / pus head colour (creamy white: a head that is
+# not lighter than fair skin is not visible in colour at all)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("acne", 0, (1.0, 2.2), hemoglobin=(0.03, 0.08), cream=(0.7, 0.9), cream_fraction=0.8, softness=0.35),
+    Kind("acne", 0, (1.0, 2.2), hemoglobin=(0.03, 0.08), cream=(0.8, 0.95), cream_fraction=0.8, softness=0.35),
     Kind("acne", 1, (2.0, 5.0), melanin=(0.10, 0.18), hemoglobin=(0.16, 0.26), softness=0.4, irregularity=0.1),
     Kind("acne", 2, (2.0, 4.5), hemoglobin=(0.30, 0.50), cream=(0.65, 0.9), cream_fraction=0.4, softness=0.45),
     Kind("acne", 3, (5.5, 8.0), hemoglobin=(0.30, 0.50), shading=(0.0, 0.05), softness=0.6),
@@ -349,8 +350,8 @@ def run(small: bool = False, seed: int = 0, rounds: int | None = None, verbose: 
 
     rng = np.random.default_rng(seed)
     engine = Engine.from_settings(load_settings())
-    rounds = rounds or (2 if small else 6)
-    per_round = 1 if small else 2  # copies of each kind per planted image
+    rounds = rounds or (3 if small else 12)
+    per_round = 1  # one lesion of each kind per planted image (10 lesions on a face; more crowd it)
     tally = Tally(Counter(), Counter(), Counter(), defaultdict(Counter), defaultdict(list), Counter())
     photo = photo_scene()
     scenes = {"photo": photo, "mirrored_relit": mirrored_relit(photo)}

@@ -42,6 +42,8 @@ INFLAMED_MIN_HEM_OD = 0.15  # pustules, nodules and sunburn are clearly redder t
 LARGE_SPOT_MM = 8.0  # spots this large are seen at lower contrast (contrast sensitivity grows with size):
 LARGE_SPOT_MIN_COLOUR_OD = 0.10  # ... their colour threshold
 MAX_ELONGATION = 2.0  # point lesions are round or oval (axes <= 2:1); longer segments are folds or edges
+LARGE_MAX_ELONGATION = 3.0  # large patches (melasma, sunburn) are irregular, "geographic"
+MIN_SOLIDITY = 0.75  # point lesions are compact (area / convex hull); ragged segments are shading of relief
 FOLD_ZONES = ("perioral", "nasolabial_left", "nasolabial_right", "under_eye_left", "under_eye_right")
 FOLD_ZONE_GROW_MM = 3.0  # ... grown by this: where folds, dimples and under-eye shadows mimic spots
 BILATERAL_MAX = 0.6  # in a fold zone, a "spot" matched by >= 60 % of its response at the mirrored place is
@@ -51,7 +53,7 @@ LIGHT_BILATERAL_MAX = 1.0  # a light blob matched at least as strongly at the mi
 # of the face's relief (cheekbones, brow ridge, lower lids), anywhere on the face
 
 # --- family by colour ----------------------------------------------------------------------------------
-RED_MIN_REDNESS = 0.65  # hemoglobin >= 65 % of the pigment contrast: an inflamed (red) lesion
+RED_MIN_REDNESS = 0.75  # hemoglobin >= 75 % of the pigment contrast: an inflamed (red) lesion
 BROWN_MAX_REDNESS = 0.35  # <= 35 %: brown pigment (speckle or mole); in between: red-brown
 # --- moles ---------------------------------------------------------------------------------------------
 MOLE_MIN_DARK_OD = 0.30  # a mole is much darker than its skin (>= 26 % less light)
@@ -61,8 +63,8 @@ MOLE_MAX_REDNESS = 0.5  # a mole is brown-black, not red
 NOSE_DOT_MAX_MM = 1.6  # dark dots this small on the nose are blackheads (blackheadpore), not moles
 # --- speckles ------------------------------------------------------------------------------------------
 FRECKLE_MAX_MM = 4.0  # freckles (ephelides) are small; larger flat brown spots are age spots
-CHLOASMA_MIN_MM = 12.0  # melasma comes as large patches
-SUNBURN_MIN_MM = 9.5  # a red or red-brown patch of ~1 cm or more is sun damage, not acne
+CHLOASMA_MIN_MM = 10.0  # melasma comes as large patches (> 1 cm); lentigines (age spots) are smaller
+SUNBURN_MIN_MM = 8.5  # a red or red-brown patch of ~1 cm (measured at half contrast: 8.5 mm) is sun damage, not acne
 # --- acne ----------------------------------------------------------------------------------------------
 WHITEHEAD_MAX_MM = 3.0  # closed comedones are small
 WHITEHEAD_MAX_ELONGATION = 2.0  # ... and round (specular streaks are long)
@@ -91,6 +93,7 @@ class Features:
     sat_ratio: float = 1.0  # centre saturation / surround saturation (lighter blobs only)
     bilateral: float = 0.0  # mirrored-place response / own response
     significance: float = 9.0  # blob response / its detection threshold
+    solidity: float = 1.0  # segment area / its convex hull's
 
     @property
     def redness(self) -> float:
@@ -102,7 +105,10 @@ def classify(f: Features) -> tuple[str, int] | None:
     """(family, type) of a lesion, or None when it is none of the three. Type is -1 for moles."""
     if f.diameter_mm < MIN_LESION_MM:
         return None
-    if f.elongation > MAX_ELONGATION or f.significance < MIN_SIGNIFICANCE:
+    large = f.diameter_mm >= LARGE_SPOT_MM
+    if f.elongation > (LARGE_MAX_ELONGATION if large else MAX_ELONGATION) or f.significance < MIN_SIGNIFICANCE:
+        return None
+    if not large and f.solidity < MIN_SOLIDITY:
         return None
     if f.polarity < 0:  # lighter than the skin: a whitehead, or the head of a pustule
         if f.bilateral >= LIGHT_BILATERAL_MAX:
@@ -225,7 +231,8 @@ def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: 
                     on_nose=bool(nose[yx]), in_shaded_zone=bool(shaded[yx]), in_fold_zone=bool(folds[yx]),
                     halo_hem=_halo_hem(ctx, lesion) if small_light else 0.0,
                     sat_ratio=_saturation_ratio(ctx.crop, lesion) if small_light else 1.0,
-                    bilateral=lesion.bilateral, significance=lesion.candidate.significance)
+                    bilateral=lesion.bilateral, significance=lesion.candidate.significance,
+                    solidity=lesion.solidity)
 
 
 def fold_zones(ctx: FaceContext) -> np.ndarray:

@@ -396,6 +396,33 @@ def bilateral_ratio(ctx: FaceContext, blob_maps: dict[str, np.ndarray], cand: Ca
     return float(max(resp[y0:y1, x0:x1].max(), 0.0) / max(cand.response, 1e-6))
 
 
+def _measure_at(ctx: FaceContext, blob_maps: dict[str, np.ndarray], cand: Candidate,
+                why: list[str] | None) -> Lesion | None:
+    chans, skin = pyramid(ctx, cand.level)
+    resp = None
+    if cand.sigma >= RESPONSE_SEGMENT_MIN_SIGMA:
+        resp = channel_values(blob_maps[f"blob_s{int(round(cand.sigma))}"], cand.channel) * cand.polarity
+    return measure(cand, chans, skin, ctx.mm_per_px, why, resp=resp)
+
+
+def _larger_scales(blob_maps: dict[str, np.ndarray], cand: Candidate, threshold: float) -> list[Candidate]:
+    """The same place at each larger scale whose response still exceeds `threshold`."""
+    out = []
+    size = next(iter(blob_maps.values())).shape[0]
+    for name, m in blob_maps.items():
+        sigma = _scale_of(name)
+        if sigma <= cand.sigma or (cand.channel != DARK and m.shape[-1] < 3):
+            continue
+        f = size / m.shape[0]
+        x = int(np.clip(round((cand.x + 0.5) / f - 0.5), 0, m.shape[1] - 1))
+        y = int(np.clip(round((cand.y + 0.5) / f - 0.5), 0, m.shape[0] - 1))
+        v = float(channel_values(m[y, x], cand.channel)) * cand.polarity
+        if v >= threshold:
+            out.append(Candidate(x=cand.x, y=cand.y, sigma=sigma, channel=cand.channel, polarity=cand.polarity,
+                                 response=v, significance=v / threshold, level=int(round(np.log2(f)))))
+    return sorted(out, key=lambda c: c.sigma)
+
+
 def _reject(why: list[str] | None, reason: str) -> None:
     if why is not None:
         why.append(reason)
@@ -403,18 +430,23 @@ def _reject(why: list[str] | None, reason: str) -> None:
 
 
 def find_lesions(ctx: FaceContext, store: ModelStore, detector: Detector, where: np.ndarray) -> list[Lesion]:
-    """Candidates inside `where` (bool crop mask) and the analysable skin, measured."""
+    """Candidates inside `where` (bool crop mask) and the analysable skin, measured. A candidate whose
+    segment does not close is retried at the larger scales at the same place (a big, soft patch often
+    peaks first at a small scale, on its texture), while the response there stays above threshold."""
     blob_maps = maps(ctx, store)
     cands = find_candidates(blob_maps, where & analysable_skin(ctx), detector, ctx.mm_per_px)
     out = []
     for cand in cands:
-        chans, skin = pyramid(ctx, cand.level)
-        resp = None
-        if cand.sigma >= RESPONSE_SEGMENT_MIN_SIGMA:
-            resp = channel_values(blob_maps[f"blob_s{int(round(cand.sigma))}"], cand.channel) * cand.polarity
-        lesion = measure(cand, chans, skin, ctx.mm_per_px, resp=resp)
+        why: list[str] = []
+        lesion = _measure_at(ctx, blob_maps, cand, why)
+        if lesion is None and why == ["open segment"]:
+            thr = cand.response / cand.significance
+            for bigger in _larger_scales(blob_maps, cand, thr):
+                lesion = _measure_at(ctx, blob_maps, bigger, None)
+                if lesion is not None:
+                    break
         if lesion is not None:
-            lesion.bilateral = bilateral_ratio(ctx, blob_maps, cand)
+            lesion.bilateral = bilateral_ratio(ctx, blob_maps, lesion.candidate)
             out.append(lesion)
     return deduplicate(out)
 

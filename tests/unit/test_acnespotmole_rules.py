@@ -33,6 +33,8 @@ def test_min_lesion_size() -> None:
 def test_max_elongation_rejects_folds() -> None:
     assert classify(f(elongation=asm.MAX_ELONGATION + 0.1)) is None
     assert classify(f(elongation=asm.MAX_ELONGATION - 0.1)) is not None
+    assert classify(f(elongation=asm.MAX_ELONGATION + 0.1, diameter_mm=asm.CHLOASMA_MIN_MM + 1)) is not None
+    assert classify(f(elongation=asm.LARGE_MAX_ELONGATION + 0.1, diameter_mm=asm.CHLOASMA_MIN_MM + 1)) is None
 
 
 def test_min_colour_contrast() -> None:
@@ -147,3 +149,8 @@ def test_light_blobs_in_shaded_zones_need_more_contrast() -> None:
     light = f(polarity=-1, dark=-asm.DETECT_BRIGHT * 1.5, mel=-0.05, hem=-0.2, diameter_mm=1.5, sat_ratio=0.5)
     assert classify(light) == (asm.ACNE, asm.WHITEHEAD)
     assert classify(dataclasses.replace(light, in_shaded_zone=True)) is None
+
+
+def test_small_lesions_are_compact() -> None:
+    assert classify(f(solidity=asm.MIN_SOLIDITY - 0.05)) is None
+    assert classify(f(solidity=asm.MIN_SOLIDITY - 0.05, diameter_mm=asm.CHLOASMA_MIN_MM + 1)) is not None
