@@ -1,11 +1,18 @@
 """`wrinkle`: wrinkle contours and their six seed types from the int8 `ridge_hessian` model.
 
-Steps (all in the face-aligned crop): Hessian bank (model) -> per-pixel line strength and normal
-(`ridges.ridge_field`) -> non-maximum suppression along the normal -> edge rejection (a line is darker
-than *both* sides; the side lobes of an eyelid, hairline or shading edge are darker than one side only)
--> hysteresis inside the wrinkle zones (skin regions, which already keep a margin off eyes, brows,
-lips, nostrils and the face outline; minus a hair mask) -> polylines, short pieces dropped -> pieces
-that hug a natural edge dropped -> type by region and orientation -> original-image pixels.
+Steps (all in the face-aligned crop, inside the bounding box of the wrinkle zones):
+  1. the model's Hessian bank of luma, divided by the local mean luma (relative contrast), gives per
+     pixel the line strength, the normal across the line and the winning scale (`ridges.ridge_field`),
+     and the broad-scale curvature across it (folds);
+  2. candidates: maxima of strength along the normal (non-maximum suppression), inside the wrinkle
+     zones (skin regions, which keep a margin off eyes, brows, lips, nostrils and the face outline)
+     minus a hair mask, not on a broad fold (fold veto);
+  3. edge rejection: a step edge's dark-side lobe (one-sided darkness *and* an opposite curvature lobe);
+  4. hysteresis: a connected run of candidates is kept when somewhere its thin excess (line strength
+     minus broad-scale curvature) reaches STRENGTH_SEED;
+  5. tracing into ordered polylines, joining pieces across small gaps, dropping short ones, spot rings
+     (paths along their own normals) and lines that run along an eye, brow or lip outline;
+  6. type by region vote and orientation; points to original-image pixels.
 
 Types (seed): 1 forehead, 2 glabellar (between the brows), 3 fine lines around the eyes (under the
 eye), 4 crow's feet, 5 nasolabial, 6 perioral.
@@ -42,10 +49,12 @@ ZONE_TYPES: dict[str, int] = {
     "perioral": PERIORAL,
 }
 
-# Line strength (OD, -sigma^2 second derivative across the line): a line must reach SEED somewhere and
-# is followed down to FOLLOW. A line c OD darker than its surround and about as wide as the filter
-# answers ~c/2, so SEED 0.02 ~ a line ~4 % darker than the skin beside it, about the faintest line a
-# person sees on a face photo; FOLLOW lets it fade out along its length.
+# Line strength (relative contrast: sigma^2 x the luma curvature across the line / local mean luma). A
+# line c times darker than the skin beside it, as wide as the filter, answers ~0.35 c; its thin excess
+# (strength minus the broad-scale curvature, see FOLD_LEAK) keeps about half of that. A line must reach
+# a thin excess of STRENGTH_SEED somewhere (~ a line 12-15 % darker than its surround: clearly visible
+# on a face photo; a 3 % line is ignored, see the tests) and is followed down to STRENGTH_FOLLOW, so it
+# can fade out along its length.
 STRENGTH_SEED = 0.025
 STRENGTH_FOLLOW = 0.01
 # Edge rejection: the dark-side lobe of a step edge looks like a line to the Hessian. It is rejected
@@ -60,9 +69,9 @@ STRENGTH_FOLLOW = 0.01
 # A line on a shading ramp or on the flank of a fold is one-sided but has no opposite lobe: kept.
 SIDE_DIST_PER_SIGMA = (1.0, 2.0)
 SIDE_BALANCE = 0.15
+SIDE_MIN_OD = 0.006
 EDGE_LOBE_DIST_PER_SIGMA = 2.0
 EDGE_LOBE_RATIO = 0.6
-SIDE_MIN_OD = 0.006
 # Fold veto: a pixel whose response at the broad scale (ridges.FOLD_SCALE) exceeds FOLD_RATIO x its
 # line-scale response lies on a broad valley (smile fold, lid or lip shadow), not on a thin line.
 FOLD_RATIO = 1.0
