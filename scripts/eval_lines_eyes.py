@@ -54,6 +54,13 @@ PLANTS = (
     ("nasolabial_right", wr.NASOLABIAL, (9.0, 14.0), "axis"),
     ("perioral", wr.PERIORAL, (5.0, 8.0), "radial"),
 )
+# Also planted, reported apart from the acceptance figures (drawn from their own random stream, so the
+# acceptance plan does not depend on them): fine lines under the eyes, along the lower lid.
+EXTRA_PLANTS = (
+    ("under_eye_left", wr.EYE_FINE, (4.5, 7.0), "lid"),
+    ("under_eye_right", wr.EYE_FINE, (4.5, 7.0), "lid"),
+)
+EXTRA_SEED_OFFSET = 1000
 # Under-eye darkening: OD added at the centre of the under-eye region, per kind. Brown = melanin's
 # absorbance; neutral = equal in R, G, B (a shadow); bluish-purple = red and green absorbed more than
 # blue (deoxygenated blood seen through thin skin).
@@ -108,7 +115,7 @@ def _curve(centre: np.ndarray, direction: np.ndarray, length: float, bend: float
     return centre + t * length * direction + (0.25 - t**2) * bend * length * normal
 
 
-def plan_wrinkles(ctx: FaceContext, rng: np.random.Generator) -> list[Planted]:
+def plan_wrinkles(ctx: FaceContext, rng: np.random.Generator, plants: tuple = PLANTS) -> list[Planted]:
     """One wrinkle per planting zone, in crop px inside the zone's visible skin, converted
     to original px; style drawn from CONTRASTS x WIDTHS."""
     out = []
@@ -116,7 +123,7 @@ def plan_wrinkles(ctx: FaceContext, rng: np.random.Generator) -> list[Planted]:
     lips_c = ctx.regions.polygon("lips").mean(0)
     gray = ref.gray_input(ctx.crop)
     hair = wr.WrinkleFinder(ctx).hair_mask(cv2.GaussianBlur(ridges.darkness(gray), (0, 0), 1.0))
-    for zone, kind, (lo, hi), orient in PLANTS:
+    for zone, kind, (lo, hi), orient in plants:
         # Visible skin of the zone (hair-covered parts are not skin), a margin off its border.
         mask = cv2.erode(ctx.regions.mask(zone) & ~(hair.astype(np.uint8) * 255), np.ones((5, 5), np.uint8))
         ys, xs = np.nonzero(mask)
@@ -129,6 +136,10 @@ def plan_wrinkles(ctx: FaceContext, rng: np.random.Generator) -> list[Planted]:
                 ang = np.radians(rng.uniform(-12, 12))
             elif orient == "v":
                 ang = np.radians(90 + rng.uniform(-12, 12))
+            elif orient == "lid":  # along the eye's axis (under-eye lines run with the lower lid)
+                eye = ctx.regions.polygon("eye_" + zone.rsplit("_", 1)[1])
+                axis = eye[8] - eye[0]
+                ang = np.arctan2(axis[1], axis[0]) + np.radians(rng.uniform(-8, 8))
             elif orient == "axis":
                 band = ctx.regions.polygon(zone)
                 axis = band[1] - band[0]
@@ -285,31 +296,41 @@ def bilateral(bgr: np.ndarray) -> np.ndarray:
     return cv2.bilateralFilter(bgr, 15, 40, 10)
 
 
-def evaluate_wrinkles(engine: Engine, images: int, seed: int) -> dict:
+def evaluate_wrinkles(engine: Engine, images: int, seed: int, extra_zones: bool = True) -> dict:
+    """Acceptance figures (PLANTS) plus, with extra_zones, the under-eye lines (EXTRA_PLANTS) apart."""
     base = test_portrait()
     ctx = engine.face_contexts(base)[0]
     rng = np.random.default_rng(seed)
+    rng_extra = np.random.default_rng(seed + EXTRA_SEED_OFFSET)
     covers, correct, total, extra = [], 0, 0, 0
+    extra_covers, extra_correct = [], 0
     rows = []
     for _ in range(images):
         planted = plan_wrinkles(ctx, rng)
-        img = draw_wrinkles(base, planted)
+        bonus = plan_wrinkles(ctx, rng_extra, EXTRA_PLANTS) if extra_zones else []
+        img = draw_wrinkles(base, planted + bonus)
         face = engine.analyze(img, ["wrinkle"])[0]
         lines, types = _polylines(face)
         used = set()
-        for p in planted:
+        for p in planted + bonus:
             cov, idx = coverage(p, lines)
-            covers.append(cov)
-            total += 1
             got = types[idx] if idx >= 0 else None
-            correct += int(got == p.type)
             used.add(idx)
             rows.append((p.zone, p.contrast, p.width, cov, p.type, got))
+            if p in bonus:
+                extra_covers.append(cov)
+                extra_correct += int(got == p.type)
+                continue
+            covers.append(cov)
+            total += 1
+            correct += int(got == p.type)
         extra += len([i for i in range(len(lines)) if i not in used])
     n_base = engine.analyze(base, ["wrinkle"])[0]["wrinkle"]["wrinkle_num"]
     n_smooth = engine.analyze(bilateral(base), ["wrinkle"])[0]["wrinkle"]["wrinkle_num"]
     return {"coverage": float(np.mean(covers)), "type_accuracy": correct / max(total, 1), "planted": total,
-            "unmatched_detections": extra, "unplanted_count": n_base, "bilateral_count": n_smooth, "rows": rows}
+            "under_eye_coverage": float(np.mean(extra_covers)) if extra_covers else float("nan"),
+            "under_eye_type_accuracy": extra_correct / max(len(extra_covers), 1),
+            "under_eye_planted": len(extra_covers), "unmatched_detections": extra, "unplanted_count": n_base, "bilateral_count": n_smooth, "rows": rows}
 
 
 def evaluate_eyes(engine: Engine) -> dict:
@@ -351,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrinkle: planted {res['planted']}, mean coverage within {COVER_PX:g} px {res['coverage']:.3f}, "
           f"type accuracy {res['type_accuracy']:.3f}, unmatched detections {res['unmatched_detections']}; "
           f"unplanted photo {res['unplanted_count']} wrinkles, bilateral-smoothed copy {res['bilateral_count']}")
+    print(f"wrinkle: also under the eyes (type 3): planted {res['under_eye_planted']}, coverage "
+          f"{res['under_eye_coverage']:.3f}, type accuracy {res['under_eye_type_accuracy']:.3f}")
     eyes = evaluate_eyes(engine)
     for kind in DARKENING_OD:
         e = eyes[kind]

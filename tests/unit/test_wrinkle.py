@@ -39,6 +39,12 @@ def test_planted_wrinkles_get_their_region_type(planted_eval):
     assert planted_eval["type_accuracy"] >= MIN_TYPE_ACCURACY, planted_eval["rows"]
 
 
+def test_planted_under_eye_lines_are_fine_lines_around_the_eyes(planted_eval):
+    assert planted_eval["under_eye_planted"] >= 2
+    assert planted_eval["under_eye_coverage"] >= MIN_COVERAGE
+    assert planted_eval["under_eye_type_accuracy"] >= MIN_TYPE_ACCURACY
+
+
 def test_bilateral_smoothed_copy_has_at_most_one_wrinkle(planted_eval):
     assert planted_eval["bilateral_count"] <= MAX_BILATERAL
 
