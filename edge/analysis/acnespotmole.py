@@ -73,6 +73,8 @@ PUSTULE_CENTRE_OD = 0.04  # a red lesion whose centre is this much lighter than 
 PUSTULE_HALO_HEM_OD = 0.08  # a light head ringed by skin this much redder than further out is a pustule
 NODULE_MIN_MM = 5.0  # red lesions this large are nodules
 ACNE_MARK_MAX_REDNESS = 0.8  # red-brown, flat marks: below this redness and no raised head
+ACNE_MARK_MIN_HEM_OD = 0.11  # an acne mark is post-inflammatory: it keeps visible redness (else: a speckle
+# or the cheek's own red-brown mottling)
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def classify(f: Features) -> tuple[str, int] | None:
     if r > BROWN_MAX_REDNESS:  # red-brown
         if f.diameter_mm >= SUNBURN_MIN_MM:
             return (SPECKLE, SUNBURN) if f.hem >= LARGE_SPOT_MIN_COLOUR_OD else None
-        return ACNE, ACNE_MARK
+        return (ACNE, ACNE_MARK) if f.hem >= ACNE_MARK_MIN_HEM_OD else None
     if f.diameter_mm >= CHLOASMA_MIN_MM:
         return SPECKLE, CHLOASMA
     if f.diameter_mm > FRECKLE_MAX_MM:

@@ -52,9 +52,12 @@ def design(bm: ModuleType):
 
     def graph(chans):
         out = {}
+        pyramid = {0: chans}  # 2x2 means of 2x2 means: each level read once, from the one below
+        for level in range(1, max(lv for lv, _ in lb.SCALES) + 1):
+            pyramid[level] = tf.nn.avg_pool2d(pyramid[level - 1], 2, 2, padding="VALID")
         for level, sigma in lb.SCALES:
             names = lb.channels_at(level)
-            y = chans[..., :len(names)] if level == 0 else tf.nn.avg_pool2d(chans, 2**level, 2**level, padding="VALID")
+            y = chans[..., :len(names)] if level == 0 else pyramid[level]
             taps = [lb.scale_taps(sigma, lb.CLIP[c]) for c in names]
             g_taps, d2_taps = [g for g, _ in taps], [d for _, d in taps]
             dyy = bm.clip(bm.depthwise_1d(y, d2_taps, vertical=True), 1.0)

@@ -154,3 +154,8 @@ def test_light_blobs_in_shaded_zones_need_more_contrast() -> None:
 def test_small_lesions_are_compact() -> None:
     assert classify(f(solidity=asm.MIN_SOLIDITY - 0.05)) is None
     assert classify(f(solidity=asm.MIN_SOLIDITY - 0.05, diameter_mm=asm.CHLOASMA_MIN_MM + 1)) is not None
+
+
+def test_acne_mark_keeps_redness() -> None:
+    assert classify(f(mel=0.15, hem=asm.ACNE_MARK_MIN_HEM_OD + 0.02)) == (asm.ACNE, asm.ACNE_MARK)
+    assert classify(f(mel=0.10, hem=asm.ACNE_MARK_MIN_HEM_OD - 0.02)) is None
