@@ -172,12 +172,27 @@ DARK_MAX_SIGMA = 8.0  # crop px: darkness alone is only searched at mole size (<
 # blobs are shading
 
 
+DISC_RESPONSE = 2.0 / np.e  # a disc of contrast c answers ~0.74 c at its matched scale (lesion_blobs)
+PREFILTER_FRACTION = 0.7  # candidates whose response promises < 70 % of the colour a report needs are skipped
+
+
+def worth_measuring(cand: les.Candidate, resp: np.ndarray) -> bool:
+    """Could this candidate pass `classify`'s colour or darkness rules? (response ~ DISC_RESPONSE x contrast)"""
+    if cand.polarity < 0 or resp.shape[-1] < 3:
+        return True
+    pigment = (max(float(resp[les.MEL]), 0.0) + max(float(resp[les.HEM]), 0.0)) / DISC_RESPONSE
+    large = 2 * cand.radius * 0.37 >= LARGE_SPOT_MM  # ~0.37 mm per crop px (IPD scale of a typical face)
+    need = (LARGE_SPOT_MIN_COLOUR_OD if large else MIN_COLOUR_OD) * PREFILTER_FRACTION
+    return pigment >= need or float(resp[les.DARK]) / DISC_RESPONSE >= MOLE_MIN_DARK_OD * PREFILTER_FRACTION
+
+
 def detector() -> les.Detector:
     return les.Detector(
         thresholds={(les.DARK, 1): DETECT_DARK, (les.MEL, 1): DETECT_MEL, (les.HEM, 1): DETECT_HEM,
                     (les.DARK, -1): DETECT_BRIGHT, (les.HEM, -1): DETECT_PALE},
         scales=tuple(les.lb.OUTPUTS),
         max_sigma={(les.DARK, -1): LIGHT_MAX_SIGMA, (les.HEM, -1): LIGHT_MAX_SIGMA, (les.DARK, 1): DARK_MAX_SIGMA},
+        worth_measuring=worth_measuring,
     )
 
 

@@ -148,8 +148,23 @@ def blob_maps(ctx: FaceContext, store: ModelStore) -> dict[str, np.ndarray]:
 
     def compute(c: FaceContext) -> dict[str, np.ndarray]:
         chans = channels_of(c)
-        x = np.clip(chans - CHANNEL_SHIFT, -CHANNEL_HALF_RANGE, CHANNEL_HALF_RANGE)  # = model_input(c.crop)
-        outs = store.get(MODEL_NAME).run(x[None])  # the wrapper quantizes it
-        return {name: to_od(outs[name][0]) for name in OUTPUTS}
+        model = store.get(MODEL_NAME)
+        spec = model.input
+        if spec.quantized and spec.dtype == np.uint8:
+            # model_input(crop) quantized in one affine pass: q = (chans - shift) / scale + zero point.
+            lo, hi = (-CHANNEL_HALF_RANGE / spec.scale + spec.zero_point, CHANNEL_HALF_RANGE / spec.scale + spec.zero_point)
+            m = np.hstack([np.eye(3) / spec.scale, (spec.zero_point + 0.5 - CHANNEL_SHIFT / spec.scale)[:, None]])
+            q = cv2.transform(chans, m.astype(np.float32))
+            x = np.clip(q, max(np.floor(lo + 0.5), 0), min(np.floor(hi + 0.5), 255), out=q).astype(np.uint8)
+        else:
+            x = np.clip(chans - CHANNEL_SHIFT, -CHANNEL_HALF_RANGE, CHANNEL_HALF_RANGE)  # = model_input(c.crop)
+        outs = model.run(x[None], dequantize_outputs=False)
+        maps = {}
+        for name in OUTPUTS:  # dequantize and scale to OD in one pass: (q - zero point) * scale * CLIP
+            spec = model.output(name)
+            q = outs[name][0]
+            maps[name] = (q.astype(np.float32) - np.float32(spec.zero_point)) * (
+                np.float32(spec.scale) * CLIPS[: q.shape[-1]]) if spec.quantized else to_od(q)
+        return maps
 
     return ctx.cached(f"maps:{MODEL_NAME}", compute)

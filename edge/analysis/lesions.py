@@ -13,7 +13,7 @@ areas (hair over the forehead or temples, deep shadow), which a face mesh does n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -44,7 +44,7 @@ HAIR_MARGIN_MM = 1.5  # grown by this, so lesions are not reported on hair edges
 NOISE_K = 4.0  # at fine scales a peak must also exceed this many robust sigmas (1.48 MAD) of its map over
 NOISE_MAX_SIGMA = 2.0  # ... the skin (constant false-alarm rate on noisy/JPEG photos); at larger scales
 # the spread of a map is anatomy, not noise, and the fixed thresholds alone apply
-NOISE_SUBSAMPLE = 3  # every 3rd skin pixel is enough for the median
+NOISE_SUBSAMPLE = 7  # every 7th skin pixel is enough for the median
 CHROMA_MIN_SIGMA = 2.0  # crop px: JPEG and camera chroma is subsampled 2x, finer colour detail is noise
 BLOB_RADIUS_PER_SIGMA = float(np.sqrt(2.0))  # a LoG of scale sigma answers best to a disc of radius sqrt(2) sigma
 NMS_OVERLAP = 1.0  # two candidates closer than this x the larger radius are one lesion
@@ -56,6 +56,7 @@ SEGMENT_LEVEL = 0.5  # the lesion is where the contrast is >= half its peak cont
 PEAK_PERCENTILE = 90  # ... the peak being this percentile of the contrast within the blob's radius
 MAX_OUTSIDE_SKIN = 0.25  # segments reaching further out of the skin than this are edges of excluded parts
 WINDOW_RADII = 3.0  # the segment is searched within this many blob radii (scales are an octave apart) ...
+RETRY_SCALES = 2  # an open segment is retried at up to this many larger scales
 RESPONSE_SEGMENT_MIN_SIGMA = 8.0  # crop px (~8 mm patches): open patches this large are segmented on their response
 OPEN_MAX_FRACTION = 0.04  # ... and may touch that circle on at most this share of it (else: an edge, a ridge)
 CENTRE_FRACTION = 0.4  # "centre" = within this fraction of the segment's equivalent radius
@@ -89,7 +90,6 @@ class Lesion:
     diameter_mm: float
     contrast: np.ndarray  # (3,) OD, lesion mean - surround median, per channel (dark, mel, hem)
     centre_bright: float  # OD: lesion body darkness - centre darkness (> 0: lighter centre, e.g. a pus head)
-    clutter: float  # spread (std) of the detection channel around the lesion / the lesion's contrast
     elongation: float  # major / minor axis (>= 1)
     solidity: float  # area / convex hull area
     contour: np.ndarray  # (N, 2) crop px
@@ -116,6 +116,9 @@ class Detector:
     max_light_candidates: int = 30  # ... and lighter ones
     max_peaks: int = 60  # strongest peaks kept per map and channel (bounds the work on very busy skin)
     max_sigma: dict[tuple[int, int], float] = field(default_factory=dict)  # per (channel, polarity), crop px
+    # worth_measuring(candidate, response vector at its peak) -> bool: a cheap pre-check of the analyzer's
+    # own rules, so that only candidates that could be reported are measured
+    worth_measuring: Callable[[Candidate, np.ndarray], bool] | None = None
 
 
 # --- shared per-face data ---------------------------------------------------------------------------
@@ -174,6 +177,8 @@ def find_candidates(blob_maps: dict[str, np.ndarray], where: np.ndarray, detecto
     """Local maxima (3x3) above threshold inside `where` (crop-size bool mask), one per lesion (NMS)."""
     size = where.shape[0]
     found: list[Candidate] = []
+    noise: dict[tuple[str, int], float] = {}
+    planes: dict[tuple[int, int, int], np.ndarray] = {}
     for name in detector.scales:
         sigma = _scale_of(name)
         if BLOB_RADIUS_PER_SIGMA * sigma * 2 * mm_per_px > detector.max_sigma_mm:
@@ -185,8 +190,12 @@ def find_candidates(blob_maps: dict[str, np.ndarray], where: np.ndarray, detecto
         for (ch, pol), base_thr in detector.thresholds.items():
             if (ch != DARK and sigma < CHROMA_MIN_SIGMA) or sigma > detector.max_sigma.get((ch, pol), np.inf):
                 continue
-            resp = np.ascontiguousarray(channel_values(resp_all, ch) * pol)
-            thr = max(base_thr, NOISE_K * noise_sigma(resp, inside)) if sigma <= NOISE_MAX_SIGMA else base_thr
+            resp = _signed(resp_all, ch, pol, planes)
+            thr = base_thr
+            if sigma <= NOISE_MAX_SIGMA:  # the spread is the same for both polarities: once per map and channel
+                if (name, ch) not in noise:
+                    noise[(name, ch)] = noise_sigma(resp, inside)
+                thr = max(base_thr, NOISE_K * noise[(name, ch)])
             peak = (resp >= cv2.dilate(resp, np.ones((3, 3), np.uint8))) & (resp >= thr) & inside
             ys, xs = np.nonzero(peak)
             if ys.size == 0:
@@ -197,14 +206,25 @@ def find_candidates(blob_maps: dict[str, np.ndarray], where: np.ndarray, detecto
                 ys, xs, vals = ys[keep], xs[keep], vals[keep]
             level = int(round(np.log2(f)))
             for y, x, v in zip(ys, xs, vals, strict=True):
-                found.append(Candidate(x=(x + 0.5) * f - 0.5, y=(y + 0.5) * f - 0.5, sigma=sigma, channel=ch,
-                                       polarity=pol, response=float(v), significance=float(v / thr), level=level))
+                cand = Candidate(x=(x + 0.5) * f - 0.5, y=(y + 0.5) * f - 0.5, sigma=sigma, channel=ch,
+                                 polarity=pol, response=float(v), significance=float(v / thr), level=level)
+                if detector.worth_measuring is None or detector.worth_measuring(cand, resp_all[y, x]):
+                    found.append(cand)
     # Per polarity: a lighter head inside a darker/redder body (a pustule) is kept as its own
     # candidate; `deduplicate` folds it into the body after measurement.
     # Each polarity has its own budget, so faint light heads are not crowded out by coloured blobs.
     darker = suppress([c for c in found if c.polarity > 0])[:detector.max_candidates]
     lighter = suppress([c for c in found if c.polarity < 0])[:detector.max_light_candidates]
     return sorted(darker + lighter, key=lambda c: -c.significance)
+
+
+def _signed(resp_all: np.ndarray, ch: int, pol: int, planes: dict[tuple[int, int, int], np.ndarray]) -> np.ndarray:
+    """polarity x channel plane of a map, contiguous (cached per call of find_candidates)."""
+    key = (id(resp_all), ch, pol)
+    if key not in planes:
+        plane = channel_values(resp_all, ch)
+        planes[key] = np.ascontiguousarray(-plane if pol < 0 else plane)
+    return planes[key]
 
 
 def noise_sigma(resp: np.ndarray, inside: np.ndarray) -> float:
@@ -296,7 +316,6 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     peak = float(np.partition(vd, k)[k])
     if peak <= 0:
         return _reject(why, "no contrast")
-    clutter = float(v[ring_skin].std() / peak)
     seg = ((v >= SEGMENT_LEVEL * peak) & (dist <= WINDOW_RADII * r)).astype(np.uint8)
     n, labels = cv2.connectedComponents(seg, connectivity=8)
     inner = labels[disc & (seg > 0)]
@@ -350,7 +369,7 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     return Lesion(
         candidate=cand, x=float((mx + x0 + 0.5) * f - 0.5), y=float((my + y0 + 0.5) * f - 0.5),
         area_px=area * f * f, diameter_mm=float(2.0 * eq_r * mm_per_px), contrast=contrast.astype(np.float64),
-        centre_bright=centre_bright, clutter=clutter, elongation=elongation, solidity=solidity, contour=contour,
+        centre_bright=centre_bright, elongation=elongation, solidity=solidity, contour=contour,
         box=(float((xs.min() + x0) * f), float((ys.min() + y0) * f), float((xs.max() + x0 + 1) * f),
              float((ys.max() + y0 + 1) * f)),
         score=score_of(cand.significance),
@@ -441,9 +460,12 @@ def find_lesions(ctx: FaceContext, store: ModelStore, detector: Detector, where:
     for cand in cands:
         why: list[str] = []
         lesion = _measure_at(ctx, blob_maps, cand, why)
-        if lesion is None and why == ["open segment"]:
+        limit = detector.max_sigma.get((cand.channel, cand.polarity), np.inf)
+        if lesion is None and why == ["open segment"] and cand.sigma < limit:
             thr = cand.response / cand.significance
-            for bigger in _larger_scales(blob_maps, cand, thr):
+            for bigger in _larger_scales(blob_maps, cand, thr)[:RETRY_SCALES]:
+                if bigger.sigma > limit:
+                    break
                 lesion = _measure_at(ctx, blob_maps, bigger, None)
                 if lesion is not None:
                     break
