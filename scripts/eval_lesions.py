@@ -51,8 +51,8 @@ TYPE_NAMES = {
 FACE_WIDTH_PX = 500  # target face width in the photo scenes
 MATCH_MIN_MM = 2.0  # a finding matches a planted lesion within max(this, 0.75 x its diameter)
 ACCEPT_RECALL, ACCEPT_CLEAN_FP, ACCEPT_TYPE = 0.9, 1, 0.8
-CREAM_BGR = np.array([236.0, 245.0, 251.0])  # whitehead / pus head colour (creamy white: a head that is
-# not lighter than fair skin is not visible in colour at all)
+CREAM_BGR = np.array([222.0, 236.0, 244.0])  # whitehead / pus head colour: a diffuse creamy white (a head
+# that is not lighter than fair skin is not visible in colour at all; a clipped white would be a glint)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ SUNBURN_MIN_MM = 8.5  # a red or red-brown patch of ~1 cm (measured at half cont
 # --- acne ----------------------------------------------------------------------------------------------
 WHITEHEAD_MAX_MM = 3.0  # closed comedones are small
 WHITEHEAD_MAX_ELONGATION = 2.0  # ... and round (specular streaks are long)
-WHITEHEAD_MIN_SAT_RATIO = 0.2  # a whitehead keeps some cream colour; a specular glint is pure white
+GLINT_MAX_SAT_RATIO = 0.25  # a specular glint is colourless (the light's colour, not the skin's) ...
+GLINT_MIN_VALUE = 250.0  # ... and clipped or nearly (8-bit); a whitehead is a diffuse, duller white
 PUSTULE_CENTRE_OD = 0.04  # a red lesion whose centre is this much lighter than its body has a pus head
 PUSTULE_HALO_HEM_OD = 0.08  # a light head ringed by skin this much redder than further out is a pustule
 NODULE_MIN_MM = 5.0  # red lesions this large are nodules
@@ -93,6 +94,7 @@ class Features:
     in_fold_zone: bool = False
     halo_hem: float = 0.0  # lighter blobs: hemoglobin of the ring round the head minus the skin further out
     sat_ratio: float = 1.0  # centre saturation / surround saturation (lighter blobs only)
+    centre_value: float = 0.0  # brightest 8-bit channel at the centre (lighter blobs only)
     bilateral: float = 0.0  # mirrored-place response / own response
     significance: float = 9.0  # blob response / its detection threshold
     solidity: float = 1.0  # segment area / its convex hull's
@@ -108,9 +110,12 @@ def classify(f: Features) -> tuple[str, int] | None:
     if f.diameter_mm < MIN_LESION_MM:
         return None
     large = f.diameter_mm >= LARGE_SPOT_MM
-    if f.elongation > (LARGE_MAX_ELONGATION if large else MAX_ELONGATION) or f.significance < MIN_SIGNIFICANCE:
+    if f.significance < MIN_SIGNIFICANCE:
         return None
-    if not large and f.solidity < MIN_SOLIDITY:
+    headed = f.polarity > 0 and f.centre_bright >= PUSTULE_CENTRE_OD  # its segment is a ring round a head
+    if not headed and f.elongation > (LARGE_MAX_ELONGATION if large else MAX_ELONGATION):
+        return None
+    if not large and not headed and f.solidity < MIN_SOLIDITY:
         return None
     if f.polarity < 0:  # lighter than the skin: a whitehead, or the head of a pustule
         if f.bilateral >= LIGHT_BILATERAL_MAX:
@@ -119,8 +124,8 @@ def classify(f: Features) -> tuple[str, int] | None:
             return None  # the nose's and folds' own highlights
         if f.halo_hem >= PUSTULE_HALO_HEM_OD and f.diameter_mm <= WHITEHEAD_MAX_MM:
             return ACNE, PUSTULE
-        if (f.diameter_mm <= WHITEHEAD_MAX_MM and f.elongation <= WHITEHEAD_MAX_ELONGATION
-                and f.sat_ratio >= WHITEHEAD_MIN_SAT_RATIO):
+        glint = f.sat_ratio < GLINT_MAX_SAT_RATIO and f.centre_value >= GLINT_MIN_VALUE
+        if f.diameter_mm <= WHITEHEAD_MAX_MM and f.elongation <= WHITEHEAD_MAX_ELONGATION and not glint:
             return ACNE, WHITEHEAD
         return None
     pigment = max(f.mel, 0.0) + max(f.hem, 0.0)
@@ -196,8 +201,8 @@ def detector() -> les.Detector:
     )
 
 
-def _saturation_ratio(crop: np.ndarray, lesion: les.Lesion) -> float:
-    """HSV saturation at the lesion's centre over its surround's (cream whitehead vs white glare)."""
+def _glint_measures(crop: np.ndarray, lesion: les.Lesion) -> tuple[float, float]:
+    """(HSV saturation at the lesion's centre over its surround's, the centre's brightest 8-bit channel)."""
     r = max(lesion.candidate.radius, 1.0)
     x, y = int(round(lesion.x)), int(round(lesion.y))
     half = int(np.ceil(les.SURROUND_OUTER * r)) + 1
@@ -207,11 +212,12 @@ def _saturation_ratio(crop: np.ndarray, lesion: les.Lesion) -> float:
     sat = (mx - mn) / np.maximum(mx, 1.0)
     yy, xx = np.mgrid[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]]
     d = np.hypot(xx - lesion.x, yy - lesion.y)
-    centre = sat[d <= max(0.5 * r, 1.0)]
+    inner = d <= max(0.5 * r, 1.0)
+    centre = sat[inner]
     around = sat[(d >= les.SURROUND_INNER * r) & (d <= les.SURROUND_OUTER * r)]
     if centre.size == 0 or around.size == 0:
-        return 1.0
-    return float(centre.mean() / max(float(np.median(around)), 1e-3))
+        return 1.0, 0.0
+    return float(centre.mean() / max(float(np.median(around)), 1e-3)), float(mx[inner].max())
 
 
 HALO_INNER, HALO_OUTER = 1.5, 3.0  # halo ring round a light head, in head radii (+1 px)
@@ -242,12 +248,13 @@ def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: 
     c = lesion.contrast
     pol = lesion.candidate.polarity
     yx = (int(np.clip(round(lesion.y), 0, nose.shape[0] - 1)), int(np.clip(round(lesion.x), 0, nose.shape[1] - 1)))
-    small_light = pol < 0 and lesion.diameter_mm <= WHITEHEAD_MAX_MM  # only these need halo and saturation
+    small_light = pol < 0 and lesion.diameter_mm <= WHITEHEAD_MAX_MM  # only these need halo and glint tests
+    glint = _glint_measures(ctx.crop, lesion) if small_light else (1.0, 0.0)
     return Features(polarity=pol, diameter_mm=lesion.diameter_mm, dark=float(c[les.DARK]), mel=float(c[les.MEL]),
                     hem=float(c[les.HEM]), centre_bright=lesion.centre_bright, elongation=lesion.elongation,
                     on_nose=bool(nose[yx]), in_shaded_zone=bool(shaded[yx]), in_fold_zone=bool(folds[yx]),
                     halo_hem=_halo_hem(ctx, lesion) if small_light else 0.0,
-                    sat_ratio=_saturation_ratio(ctx.crop, lesion) if small_light else 1.0,
+                    sat_ratio=glint[0], centre_value=glint[1],
                     bilateral=lesion.bilateral, significance=lesion.candidate.significance,
                     solidity=lesion.solidity)
 
@@ -280,8 +287,9 @@ def findings(ctx: FaceContext, store: ModelStore) -> list[Finding]:
         kind = classify(f)
         if kind is not None:
             out.append(Finding(kind[0], kind[1], lesion, f))
-    out.sort(key=lambda x: -x.lesion.score)
-    return out
+    # A reported light blob inside a reported darker/redder lesion is that lesion's head.
+    kept = {id(x) for x in les.deduplicate([x.lesion for x in out])}
+    return sorted((x for x in out if id(x.lesion) in kept), key=lambda x: -x.lesion.score)
 
 
 def _item(ctx: FaceContext, finding: Finding, with_type: bool) -> dict[str, Any]:

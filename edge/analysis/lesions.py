@@ -472,7 +472,10 @@ def find_lesions(ctx: FaceContext, store: ModelStore, detector: Detector, where:
         if lesion is not None:
             lesion.bilateral = bilateral_ratio(ctx, blob_maps, lesion.candidate)
             out.append(lesion)
-    return deduplicate(out)
+    # Within each polarity; a lighter blob inside a darker one (a pustule's head) is folded by the caller
+    # after classification, so that a rejected blob does not hide a real one inside it.
+    return (deduplicate([x for x in out if x.candidate.polarity > 0])
+            + deduplicate([x for x in out if x.candidate.polarity < 0]))
 
 
 # --- output helpers ------------------------------------------------------------------------------------

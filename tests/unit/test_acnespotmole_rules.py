@@ -107,7 +107,9 @@ def test_whitehead_small_round_light_with_colour() -> None:
     light = f(polarity=-1, dark=-0.15, mel=-0.05, hem=-0.2, diameter_mm=1.5, sat_ratio=0.5)
     assert classify(light) == (asm.ACNE, asm.WHITEHEAD)
     assert classify(dataclasses.replace(light, diameter_mm=asm.WHITEHEAD_MAX_MM + 0.5)) is None
-    assert classify(dataclasses.replace(light, sat_ratio=asm.WHITEHEAD_MIN_SAT_RATIO - 0.05)) is None  # glint
+    glint = dataclasses.replace(light, sat_ratio=asm.GLINT_MAX_SAT_RATIO - 0.05, centre_value=asm.GLINT_MIN_VALUE + 2)
+    assert classify(glint) is None
+    assert classify(dataclasses.replace(glint, centre_value=asm.GLINT_MIN_VALUE - 10)) == (asm.ACNE, asm.WHITEHEAD)
 
 
 def test_light_head_ringed_by_red_is_a_pustule() -> None:
@@ -159,3 +161,10 @@ def test_small_lesions_are_compact() -> None:
 def test_acne_mark_keeps_redness() -> None:
     assert classify(f(mel=0.15, hem=asm.ACNE_MARK_MIN_HEM_OD + 0.02)) == (asm.ACNE, asm.ACNE_MARK)
     assert classify(f(mel=0.10, hem=asm.ACNE_MARK_MIN_HEM_OD - 0.02)) is None
+
+
+def test_headed_red_lesion_keeps_its_ring_shaped_segment() -> None:
+    ring = f(mel=0.0, hem=0.3, diameter_mm=2.5, solidity=asm.MIN_SOLIDITY - 0.1, elongation=asm.MAX_ELONGATION + 0.2,
+             centre_bright=asm.PUSTULE_CENTRE_OD + 0.05)
+    assert classify(ring) == (asm.ACNE, asm.PUSTULE)
+    assert classify(dataclasses.replace(ring, centre_bright=0.0)) is None
