@@ -72,6 +72,7 @@ GLINT_MAX_SAT_RATIO = 0.25  # a specular glint is colourless (the light's colour
 GLINT_MIN_VALUE = 250.0  # ... and clipped or nearly (8-bit); a whitehead is a diffuse, duller white
 PUSTULE_CENTRE_OD = 0.04  # a red lesion whose centre is this much lighter than its body has a pus head
 PUSTULE_HALO_HEM_OD = 0.08  # a light head ringed by skin this much redder than further out is a pustule
+PUSTULE_HEAD_MIN_MM = 0.4  # ... and its head can be this small
 NODULE_MIN_MM = 5.0  # red lesions this large are nodules
 ACNE_MARK_MAX_REDNESS = 0.8  # red-brown, flat marks: below this redness and no raised head
 ACNE_MARK_MIN_HEM_OD = 0.11  # an acne mark is post-inflammatory: it keeps visible redness (else: a speckle
@@ -107,6 +108,8 @@ class Features:
 
 def classify(f: Features) -> tuple[str, int] | None:
     """(family, type) of a lesion, or None when it is none of the three. Type is -1 for moles."""
+    if f.polarity < 0 and f.halo_hem >= PUSTULE_HALO_HEM_OD and PUSTULE_HEAD_MIN_MM <= f.diameter_mm <= WHITEHEAD_MAX_MM:
+        return ACNE, PUSTULE  # a light head ringed by red skin (the head alone may be < MIN_LESION_MM)
     if f.diameter_mm < MIN_LESION_MM:
         return None
     large = f.diameter_mm >= LARGE_SPOT_MM

@@ -51,6 +51,8 @@ NMS_OVERLAP = 1.0  # two candidates closer than this x the larger radius are one
 
 # --- measurement --------------------------------------------------------------------------------------
 SURROUND_INNER, SURROUND_OUTER = 2.0, 3.0  # surround annulus, in blob radii: skin next to the lesion (mean)
+LARGE_SIGMA = 8.0  # crop px: for blobs this large (>= ~8 mm) 2-3 radii reach other parts of the face, so
+LARGE_SURROUND_INNER, LARGE_SURROUND_OUTER = 1.5, 2.2  # ... their surround is taken closer
 MIN_SURROUND_SKIN = 0.35  # at least this share of the annulus must be analysable skin (else: at a border)
 SEGMENT_LEVEL = 0.5  # the lesion is where the contrast is >= half its peak contrast ...
 PEAK_PERCENTILE = 90  # ... the peak being this percentile of the contrast within the blob's radius
@@ -301,7 +303,9 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     sk = skin[y0:y1, x0:x1]
     yy, xx = np.mgrid[y0:y1, x0:x1]
     dist = np.hypot(xx - lx, yy - ly)
-    ring = (dist >= SURROUND_INNER * r) & (dist <= SURROUND_OUTER * r)
+    inner_r, outer_r = (LARGE_SURROUND_INNER, LARGE_SURROUND_OUTER) if cand.sigma >= LARGE_SIGMA else (
+        SURROUND_INNER, SURROUND_OUTER)
+    ring = (dist >= inner_r * r) & (dist <= outer_r * r)
     ring_skin = ring & sk
     if ring_skin.sum() < MIN_SURROUND_SKIN * max(ring.sum(), 1):
         return _reject(why, "surround not skin")

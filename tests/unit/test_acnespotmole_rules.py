@@ -168,3 +168,10 @@ def test_headed_red_lesion_keeps_its_ring_shaped_segment() -> None:
              centre_bright=asm.PUSTULE_CENTRE_OD + 0.05)
     assert classify(ring) == (asm.ACNE, asm.PUSTULE)
     assert classify(dataclasses.replace(ring, centre_bright=0.0)) is None
+
+
+def test_small_light_head_with_red_halo_is_a_pustule() -> None:
+    head = f(polarity=-1, dark=-0.15, mel=-0.05, hem=-0.3, diameter_mm=(asm.PUSTULE_HEAD_MIN_MM + asm.MIN_LESION_MM) / 2,
+             halo_hem=asm.PUSTULE_HALO_HEM_OD + 0.05)
+    assert classify(head) == (asm.ACNE, asm.PUSTULE)
+    assert classify(dataclasses.replace(head, halo_hem=0.0)) is None
