@@ -41,7 +41,7 @@ HAIR_MIN_AREA_MM2 = 60.0  # ... and such a dark area this large is hair/shadow, 
 HAIR_MARGIN_MM = 1.5  # grown by this, so lesions are not reported on hair edges
 
 # --- candidates ---------------------------------------------------------------------------------------
-NOISE_K = 4.0  # at fine scales a peak must also exceed this many robust sigmas (1.48 MAD) of its map over
+NOISE_K = 3.0  # at fine scales a peak must also exceed this many robust sigmas (1.48 MAD) of its map over
 NOISE_MAX_SIGMA = 2.0  # ... the skin (constant false-alarm rate on noisy/JPEG photos); at larger scales
 # the spread of a map is anatomy, not noise, and the fixed thresholds alone apply
 NOISE_SUBSAMPLE = 7  # every 7th skin pixel is enough for the median
