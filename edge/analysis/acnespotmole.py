@@ -40,7 +40,7 @@ SHADED_ZONES = ("nose", "nasolabial_left", "nasolabial_right")  # curved or fold
 SHADED_ZONE_FACTOR = 2.0  # ... tints like pigment (inter-reflection), so spots there need 2x the colour
 INFLAMED_MIN_HEM_OD = 0.15  # pustules, nodules and sunburn are clearly redder than their skin
 LARGE_SPOT_MM = 8.0  # spots this large are seen at lower contrast (contrast sensitivity grows with size):
-LARGE_SPOT_MIN_COLOUR_OD = 0.10  # ... their colour threshold
+LARGE_SPOT_MIN_COLOUR_OD = 0.08  # ... their colour threshold
 MAX_ELONGATION = 2.0  # point lesions are round or oval (axes <= 2:1); longer segments are folds or edges
 LARGE_MAX_ELONGATION = 3.0  # large patches (melasma, sunburn) are irregular, "geographic"
 MIN_SOLIDITY = 0.75  # point lesions are compact (area / convex hull); ragged segments are shading of relief
@@ -108,6 +108,8 @@ class Features:
 
 def classify(f: Features) -> tuple[str, int] | None:
     """(family, type) of a lesion, or None when it is none of the three. Type is -1 for moles."""
+    if f.polarity < 0 and f.bilateral >= LIGHT_BILATERAL_MAX:
+        return None  # a highlight of the face's relief, matched on the other side
     if f.polarity < 0 and f.halo_hem >= PUSTULE_HALO_HEM_OD and PUSTULE_HEAD_MIN_MM <= f.diameter_mm <= WHITEHEAD_MAX_MM:
         return ACNE, PUSTULE  # a light head ringed by red skin (the head alone may be < MIN_LESION_MM)
     if f.diameter_mm < MIN_LESION_MM:

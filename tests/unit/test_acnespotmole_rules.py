@@ -175,3 +175,4 @@ def test_small_light_head_with_red_halo_is_a_pustule() -> None:
              halo_hem=asm.PUSTULE_HALO_HEM_OD + 0.05)
     assert classify(head) == (asm.ACNE, asm.PUSTULE)
     assert classify(dataclasses.replace(head, halo_hem=0.0)) is None
+    assert classify(dataclasses.replace(head, bilateral=asm.LIGHT_BILATERAL_MAX + 0.1)) is None
