@@ -168,3 +168,7 @@ def blob_maps(ctx: FaceContext, store: ModelStore) -> dict[str, np.ndarray]:
         return maps
 
     return ctx.cached(f"maps:{MODEL_NAME}", compute)
+
+
+# The build, the run time and the int8-vs-reference test find this model's maths through reference.py.
+ref.register_reference(MODEL_NAME, lesion_blobs_reference, model_input)
