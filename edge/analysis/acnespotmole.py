@@ -44,10 +44,11 @@ LARGE_SPOT_MIN_COLOUR_OD = 0.08  # ... their colour threshold
 MAX_ELONGATION = 2.0  # point lesions are round or oval (axes <= 2:1); longer segments are folds or edges
 LARGE_MAX_ELONGATION = 3.0  # large patches (melasma, sunburn) are irregular, "geographic"
 MIN_SOLIDITY = 0.75  # point lesions are compact (area / convex hull); ragged segments are shading of relief
-FOLD_ZONES = ("perioral", "nasolabial_left", "nasolabial_right", "under_eye_left", "under_eye_right")
+FOLD_ZONES = ("perioral", "under_eye_left", "under_eye_right")  # mouth corners, lower lids
 FOLD_ZONE_GROW_MM = 3.0  # ... grown by this: where folds, dimples and under-eye shadows mimic spots
-BILATERAL_MAX = 0.6  # in a fold zone, a "spot" matched by >= 60 % of its response at the mirrored place is
-# anatomy (fold ends, dimples, under-eye shadows come in pairs; lesions do not) ...
+BILATERAL_MIN, BILATERAL_MAX = 0.6, 1.67  # in a fold zone, a "spot" matched at the mirrored place by a
+# response of similar strength (0.6-1.67x) is anatomy (fold ends, dimples, under-eye shadows come in pairs;
+# lesions do not; a much stronger mirrored response is something else) ...
 BILATERAL_STRONG_OD = 0.35  # ... unless its pigment contrast is this strong (a real lesion at a fold)
 LIGHT_BILATERAL_MAX = 1.0  # a light blob matched at least as strongly at the mirrored place is a highlight
 # of the face's relief (cheekbones, brow ridge, lower lids), anywhere on the face
@@ -141,7 +142,7 @@ def classify(f: Features) -> tuple[str, int] | None:
         return MOLE, -1
     if f.in_shaded_zone and pigment < SHADED_ZONE_FACTOR * min_colour:
         return None
-    if (f.in_fold_zone and f.bilateral >= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD
+    if (f.in_fold_zone and BILATERAL_MIN <= f.bilateral <= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD
             and f.diameter_mm < LARGE_SPOT_MM):  # folds and dimples are small; large patches (sunburn) may be paired
         return None
     if f.on_nose and f.diameter_mm <= NOSE_DOT_MAX_MM and f.dark >= MOLE_MIN_DARK_OD:

@@ -124,11 +124,12 @@ def test_bilateral_highlights_are_not_whiteheads() -> None:
 
 
 def test_bilateral_spots_in_fold_zones_are_anatomy_unless_strong_or_large() -> None:
-    weak = f(mel=0.2, in_fold_zone=True, bilateral=asm.BILATERAL_MAX + 0.1)
+    weak = f(mel=0.2, in_fold_zone=True, bilateral=(asm.BILATERAL_MIN + asm.BILATERAL_MAX) / 2)
     assert classify(weak) is None
     assert classify(dataclasses.replace(weak, in_fold_zone=False)) is not None
     assert classify(dataclasses.replace(weak, mel=asm.BILATERAL_STRONG_OD + 0.05)) is not None
     assert classify(dataclasses.replace(weak, diameter_mm=asm.LARGE_SPOT_MM + 1)) is not None
+    assert classify(dataclasses.replace(weak, bilateral=asm.BILATERAL_MAX + 0.5)) is not None  # not a pair
 
 
 def test_shaded_zones_need_stronger_colour() -> None:
