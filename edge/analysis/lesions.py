@@ -114,7 +114,7 @@ class Detector:
     thresholds: dict[tuple[int, int], float]
     scales: tuple[str, ...]  # lesion_blobs output names
     max_sigma_mm: float = 99.0  # ignore scales whose blobs would be larger than this
-    max_candidates: int = 60  # most significant darker/coloured places measured (bounds the time on busy skin)
+    max_candidates: int = 100  # most significant darker/coloured places measured (bounds the time on busy skin)
     max_light_candidates: int = 30  # ... and lighter ones
     max_peaks: int = 60  # strongest peaks kept per map and channel (bounds the work on very busy skin)
     max_sigma: dict[tuple[int, int], float] = field(default_factory=dict)  # per (channel, polarity), crop px
@@ -301,8 +301,8 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     y0, y1 = max(cy - half, 0), min(cy + half + 1, size)
     win = chans[y0:y1, x0:x1]
     sk = skin[y0:y1, x0:x1]
-    yy, xx = np.mgrid[y0:y1, x0:x1]
-    dist = np.hypot(xx - lx, yy - ly)
+    dxs, dys = np.arange(x0, x1) - lx, (np.arange(y0, y1) - ly)[:, None]
+    dist = np.sqrt(dxs * dxs + dys * dys)
     inner_r, outer_r = (LARGE_SURROUND_INNER, LARGE_SURROUND_OUTER) if cand.sigma >= LARGE_SIGMA else (
         SURROUND_INNER, SURROUND_OUTER)
     ring = (dist >= inner_r * r) & (dist <= outer_r * r)
@@ -350,10 +350,11 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     contrast = win[comp].mean(axis=0) - background
     ys, xs = np.nonzero(comp)
     mx, my = xs.mean(), ys.mean()
-    if xs.size >= 3:
-        cov = np.cov(np.vstack([xs, ys]))
-        ev = np.sort(np.linalg.eigvalsh(cov))
-        elongation = float(np.sqrt((ev[1] + 0.25) / (ev[0] + 0.25)))  # +1/4: a pixel's own spread
+    if xs.size >= 3:  # axis ratio from the second moments (+1/4: a pixel's own spread)
+        ddx, ddy = xs - mx, ys - my
+        sxx, syy, sxy = float((ddx * ddx).mean()), float((ddy * ddy).mean()), float((ddx * ddy).mean())
+        half_tr, disc2 = (sxx + syy) / 2, np.sqrt(max(((sxx - syy) / 2) ** 2 + sxy * sxy, 0.0))
+        elongation = float(np.sqrt((half_tr + disc2 + 0.25) / max(half_tr - disc2 + 0.25, 1e-6)))
     else:
         elongation = 1.0
     contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -363,7 +364,8 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     eq_r = np.sqrt(area / np.pi)
     # Centre = every pixel near the centroid (a pus head may fall out of a red segment); body = the
     # segment beyond it.
-    dcen = np.hypot(xx - x0 - mx, yy - y0 - my)
+    cdx, cdy = np.arange(x1 - x0) - mx, (np.arange(y1 - y0) - my)[:, None]
+    dcen = np.sqrt(cdx * cdx + cdy * cdy)
     centre = dcen <= max(CENTRE_FRACTION * eq_r, 1.0)
     body = comp & ~centre
     dark = win[..., DARK]
