@@ -51,6 +51,7 @@ TYPE_NAMES = {
 FACE_WIDTH_PX = 500  # target face width in the photo scenes
 MATCH_MIN_MM = 2.0  # a finding matches a planted lesion within max(this, 0.75 x its diameter)
 ACCEPT_RECALL, ACCEPT_CLEAN_FP, ACCEPT_TYPE = 0.9, 1, 0.8
+FULL_SEEDS = (0, 1, 2, 3, 4)  # the full run pools five seeded sets of planted images
 CREAM_BGR = np.array([222.0, 236.0, 244.0])  # whitehead / pus head colour: a diffuse creamy white (a head
 # that is not lighter than fair skin is not visible in colour at all; a clipped white would be a glint)
 
@@ -343,18 +344,32 @@ def explain(engine: Any, ctx: FaceContext, misses: list[str], planted: list[Plan
               f"candidates in total {len(cands)}")
 
 
-def run(small: bool = False, seed: int = 0, rounds: int | None = None, verbose: bool = True,
-        debug: bool = False) -> dict[str, Any]:
+def run(small: bool = False, seed: int | None = None, rounds: int | None = None, verbose: bool = True,
+        debug: bool = False, seeds: tuple[int, ...] | None = None) -> dict[str, Any]:
+    """Plant, find and tally; pooled over `seeds` (default: (0,) small, FULL_SEEDS full; `seed` = one)."""
     from edge.config import load_settings
     from edge.pipeline import Engine
 
-    rng = np.random.default_rng(seed)
+    if seeds is None:
+        seeds = (seed,) if seed is not None else ((0,) if small else FULL_SEEDS)
     engine = Engine.from_settings(load_settings())
     rounds = rounds or (3 if small else 12)
     per_round = 1  # one lesion of each kind per planted image (10 lesions on a face; more crowd it)
     tally = Tally(Counter(), Counter(), Counter(), defaultdict(Counter), defaultdict(list), Counter())
     photo = photo_scene()
     scenes = {"photo": photo, "mirrored_relit": mirrored_relit(photo)}
+    for seed_ in seeds:
+        _run_seed(engine, np.random.default_rng(seed_), scenes, rounds, per_round, tally, verbose, debug)
+    engine.close()
+    report = summarize(tally)
+    report["seeds"] = list(seeds)
+    if verbose:
+        print_report(report)
+    return report
+
+
+def _run_seed(engine: Any, rng: np.random.Generator, scenes: dict[str, np.ndarray], rounds: int, per_round: int,
+              tally: Tally, verbose: bool, debug: bool) -> None:
     base_ctx = None
     for scene, img in [*scenes.items(), ("procedural", None)]:
         if img is not None:
@@ -398,11 +413,6 @@ def run(small: bool = False, seed: int = 0, rounds: int | None = None, verbose: 
             tally.images += 1
         if verbose:
             print(f"scene {scene}: clean findings {dict(counts) or '{}'}", flush=True)
-    engine.close()
-    report = summarize(tally)
-    if verbose:
-        print_report(report)
-    return report
 
 
 def summarize(t: Tally) -> dict[str, Any]:
@@ -433,7 +443,7 @@ def summarize(t: Tally) -> dict[str, Any]:
 
 
 def print_report(r: dict[str, Any]) -> None:
-    print(f"\nplanted images: {r['images']}")
+    print(f"\nplanted images: {r['images']} (seeds {r.get('seeds')})")
     print(f"{'kind':<20}{'planted':>8}{'found':>7}{'recall':>8}{'type ok':>9}{'type acc':>10}")
     for row in r["rows"]:
         print(f"{row['kind']:<20}{row['planted']:>8}{row['found']:>7}{row['recall']:>8.2f}{row['type_ok']:>9}"
@@ -459,12 +469,14 @@ def print_misses(r: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="the test-suite size (fewer rounds)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, help="one seed (default: 0 small, FULL_SEEDS full)")
+    parser.add_argument("--seeds", help="comma-separated seeds to pool, e.g. 0,1,2")
     parser.add_argument("--rounds", type=int, help="planted images per scene")
     parser.add_argument("--json", type=Path, help="also write the report here")
     parser.add_argument("--misses", action="store_true", help="list every missed lesion")
     args = parser.parse_args(argv)
-    report = run(small=args.small, seed=args.seed, rounds=args.rounds, debug=args.misses)
+    seeds = tuple(int(x) for x in args.seeds.split(",")) if args.seeds else None
+    report = run(small=args.small, seed=args.seed, rounds=args.rounds, debug=args.misses, seeds=seeds)
     if args.misses:
         print_misses(report)
     if args.json:
