@@ -65,6 +65,7 @@ NOSE_DOT_MAX_MM = 1.6  # dark dots this small on the nose are blackheads (blackh
 # --- speckles ------------------------------------------------------------------------------------------
 FRECKLE_MAX_MM = 4.0  # freckles (ephelides) are small; larger flat brown spots are age spots
 CHLOASMA_MIN_MM = 10.0  # melasma comes as large patches (> 1 cm); lentigines (age spots) are smaller
+SUNBURN_MIN_MEL_OD = 0.04  # a 5-8.5 mm red patch that also holds this much melanin is tanned: sunburn
 SUNBURN_MIN_MM = 8.5  # a red or red-brown patch of ~1 cm (measured at half contrast: 8.5 mm) is sun damage, not acne
 # --- acne ----------------------------------------------------------------------------------------------
 WHITEHEAD_MAX_MM = 3.0  # closed comedones are small
@@ -157,7 +158,8 @@ def classify(f: Features) -> tuple[str, int] | None:
         if f.diameter_mm >= SUNBURN_MIN_MM:
             return SPECKLE, SUNBURN
         if f.diameter_mm >= NODULE_MIN_MM:
-            return ACNE, NODULE
+            # a tanned red patch (melanin with the redness) is sun damage; an inflamed nodule is pure red
+            return (SPECKLE, SUNBURN) if f.mel >= SUNBURN_MIN_MEL_OD else (ACNE, NODULE)
         return (ACNE, ACNE_MARK) if r < ACNE_MARK_MAX_REDNESS else (ACNE, PUSTULE)
     if r > BROWN_MAX_REDNESS:  # red-brown
         if f.diameter_mm >= SUNBURN_MIN_MM:

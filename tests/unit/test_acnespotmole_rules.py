@@ -177,3 +177,11 @@ def test_small_light_head_with_red_halo_is_a_pustule() -> None:
     assert classify(head) == (asm.ACNE, asm.PUSTULE)
     assert classify(dataclasses.replace(head, halo_hem=0.0)) is None
     assert classify(dataclasses.replace(head, bilateral=asm.LIGHT_BILATERAL_MAX + 0.1)) is None
+
+
+def test_tanned_red_patch_is_sunburn_pure_red_is_nodule() -> None:
+    red = f(hem=0.35, diameter_mm=(asm.NODULE_MIN_MM + asm.SUNBURN_MIN_MM) / 2)
+    assert classify(dataclasses.replace(red, mel=0.0)) == (asm.ACNE, asm.NODULE)
+    tanned = dataclasses.replace(red, mel=asm.SUNBURN_MIN_MEL_OD + 0.01)  # redness stays >= RED_MIN_REDNESS
+    assert tanned.redness >= asm.RED_MIN_REDNESS
+    assert classify(tanned) == (asm.SPECKLE, asm.SUNBURN)
