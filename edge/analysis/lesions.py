@@ -39,6 +39,7 @@ SKIN_REFERENCE_REGIONS = ("cheek_left", "cheek_right", "nose", "chin")  # rarely
 HAIR_DARK_OD = 0.55  # pixels this much darker (OD) than the median cheek are hair/shadow candidates
 HAIR_MIN_AREA_MM2 = 60.0  # ... and such a dark area this large is hair/shadow, not a lesion (mole < ~50 mm2)
 HAIR_MARGIN_MM = 1.5  # grown by this, so lesions are not reported on hair edges
+HAIR_CLOSE_MM = 1.0  # dark strands closer than ~2x this are one hair area
 
 # --- candidates ---------------------------------------------------------------------------------------
 NOISE_K = 3.0  # at fine scales a peak must also exceed this many robust sigmas (1.48 MAD) of its map over
@@ -149,9 +150,12 @@ def analysable_skin(ctx: FaceContext) -> np.ndarray:
 
     def compute(c: FaceContext) -> np.ndarray:
         skin = c.regions.mask("skin") > 0
-        dark = channels(c)[..., DARK] >= skin_reference(c)[DARK] + HAIR_DARK_OD
-        dark = dark & (c.regions.mask("face") > 0)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), connectivity=8)
+        # Over the whole crop (fringe strands over the forehead join the hair mass above the face),
+        # closed so that strands with skin between them form one area.
+        dark = (channels(c)[..., DARK] >= skin_reference(c)[DARK] + HAIR_DARK_OD).astype(np.uint8)
+        close = max(int(round(HAIR_CLOSE_MM / c.mm_per_px)), 1)
+        dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close + 1,) * 2))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
         min_area = HAIR_MIN_AREA_MM2 / c.mm_per_px**2
         big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)
         big = big[big > 0]
