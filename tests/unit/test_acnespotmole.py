@@ -127,3 +127,38 @@ def test_nothing_reported_on_eyes_brows_lips_nostrils_hair_background(engine, sc
         assert run_ctx.regions.mask("face")[yi, xi], f"finding at crop ({x:.0f}, {y:.0f}) is off the face"
         for _, sx, sy, d in sites:
             assert np.hypot(x - sx, y - sy) > d / 2 * mm + 1.0 * mm, f"a planted non-skin feature was reported at ({sx:.0f}, {sy:.0f})"
+
+
+def test_hair_fringe_over_the_forehead_is_not_skin(engine, scene) -> None:
+    """Dark strands hanging from the hairline into the forehead: excluded from analysable skin, nothing
+    reported on them."""
+    import cv2
+
+    from edge.analysis import lesions as les
+
+    img, ctx = scene
+    fh = ctx.regions.mask("forehead") > 0
+    ys, xs = np.nonzero(fh)
+    top, bottom = ys.min(), ys.min() + 0.5 * (ys.max() - ys.min())
+    out = img.copy()
+    strands = []
+    for x in np.linspace(np.percentile(xs, 15), np.percentile(xs, 85), 9):
+        a = ctx.crop_to_original(np.array([[x, top - 30.0]]))[0] / ctx.to_original
+        b = ctx.crop_to_original(np.array([[x + 12.0, bottom]]))[0] / ctx.to_original
+        cv2.line(out, tuple(int(v) for v in a), tuple(int(v) for v in b), (40, 55, 75), 3, cv2.LINE_AA)
+        strands.append((a, b))
+    run_ctx = engine.face_contexts(out)[0]
+    result = {}
+    for field in ("acnespotmole", "blackheadpore"):
+        result.update(engine.analyzer(field).analyze(run_ctx))
+    skin = les.analysable_skin(run_ctx)
+    strand_mask = np.zeros(skin.shape, np.uint8)
+    for a, b in strands:
+        pa = to_crop(run_ctx, *(a * run_ctx.to_original))
+        pb = to_crop(run_ctx, *(b * run_ctx.to_original))
+        cv2.line(strand_mask, tuple(int(v) for v in pa), tuple(int(v) for v in pb), 1, 3)
+    on_strands = strand_mask.astype(bool) & (run_ctx.regions.mask("face") > 0)
+    assert skin[on_strands].mean() < 0.1  # the fringe is not analysable skin
+    near = cv2.dilate(strand_mask, np.ones((7, 7), np.uint8)).astype(bool)
+    for x, y in _centres_crop(run_ctx, result):
+        assert not near[int(round(y)), int(round(x))], f"finding on a hair strand at crop ({x:.0f}, {y:.0f})"
