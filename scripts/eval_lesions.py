@@ -6,6 +6,7 @@ and the findings are matched back to what was planted. Scenes:
   photo         the scikit-image astronaut (public domain), upscaled so the face is ~500 px wide, on a
                 1920x1080 canvas; the whole pipeline (detect, mesh, crop) runs on every planted image;
   mirrored_relit  the same photo mirrored, lit from one side (a brightness ramp), warmer and gamma-shifted;
+  kiosk_jpeg    a kiosk-like 960x720 frame (face ~300 px wide), planted then JPEG-compressed (quality 92);
   procedural    the photo's face geometry with its skin replaced by procedural skin (base tone,
                 low-frequency mottling, fine grain, faint pores, shading), eyes/brows/lips kept.
 Lesions are rendered in optical density (melanin / hemoglobin / shading vectors of Tsumura's
@@ -169,6 +170,24 @@ def mirrored_relit(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(out * 255 + 0.5, 0, 255).astype(np.uint8))
 
 
+KIOSK_JPEG_QUALITY = 92
+
+
+def kiosk_frame() -> np.ndarray:
+    """A kiosk-like 960x720 frame (as scripts/make_demo.py): head and shoulders, face ~300 px wide."""
+    from skimage import data
+
+    head = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)[5:265, 95:355]
+    head = cv2.resize(head, (700, 700), interpolation=cv2.INTER_CUBIC)
+    return cv2.copyMakeBorder(head, 10, 10, 130, 130, cv2.BORDER_REPLICATE)
+
+
+def jpeg(img: np.ndarray, quality: int = KIOSK_JPEG_QUALITY) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+
+
 def procedural_crop(ctx: FaceContext, rng: np.random.Generator) -> np.ndarray:
     """The context's crop with its skin replaced by procedural skin (features kept)."""
     size = ctx.crop_size
@@ -281,6 +300,9 @@ class Tally:
     planted_fp: Counter
     images: int = 0
     planted_fragments: Counter = dataclasses.field(default_factory=Counter)  # unmatched, next to a planted one
+    scene: str = ""  # the scene being tallied
+    scene_planted: Counter = dataclasses.field(default_factory=Counter)  # (scene, family)
+    scene_found: Counter = dataclasses.field(default_factory=Counter)
     misses: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -298,6 +320,7 @@ def match(planted: list[Planted], found: list[Found], mm_to_px: float, tally: Ta
                 best, best_d = i, d
         name = p.kind.name
         tally.planted[name] += 1
+        tally.scene_planted[(tally.scene, p.kind.family)] += 1
         if best is None:
             tally.confusion[name]["missed"] += 1
             near = min(found, key=lambda f: np.hypot(f.x - p.x, f.y - p.y), default=None)
@@ -311,6 +334,7 @@ def match(planted: list[Planted], found: list[Found], mm_to_px: float, tally: Ta
         tally.confusion[name][label] += 1
         if f.family == p.kind.family:
             tally.found[name] += 1
+            tally.scene_found[(tally.scene, p.kind.family)] += 1
             if f.type == p.kind.type:
                 tally.type_ok[name] += 1
     for i, f in enumerate(found):
@@ -364,7 +388,7 @@ def run(small: bool = False, seed: int | None = None, rounds: int | None = None,
     per_round = 1  # one lesion of each kind per planted image (10 lesions on a face; more crowd it)
     tally = Tally(Counter(), Counter(), Counter(), defaultdict(Counter), defaultdict(list), Counter())
     photo = photo_scene()
-    scenes = {"photo": photo, "mirrored_relit": mirrored_relit(photo)}
+    scenes = {"photo": photo, "mirrored_relit": mirrored_relit(photo), "kiosk_jpeg": kiosk_frame()}
     for seed_ in seeds:
         _run_seed(engine, np.random.default_rng(seed_), scenes, rounds, per_round, tally, verbose, debug)
     engine.close()
@@ -379,11 +403,14 @@ def _run_seed(engine: Any, rng: np.random.Generator, scenes: dict[str, np.ndarra
               tally: Tally, verbose: bool, debug: bool) -> None:
     base_ctx = None
     for scene, img in [*scenes.items(), ("procedural", None)]:
+        tally.scene = scene
         if img is not None:
             ctx = engine.face_contexts(img)[0]
             base_ctx = base_ctx or ctx
         else:
             ctx = with_crop(base_ctx, procedural_crop(base_ctx, rng))
+        if scene == "kiosk_jpeg":  # the clean frame as the camera would deliver it
+            ctx = engine.face_contexts(jpeg(img))[0]
         clean = findings_of(analyze_ctx(engine, ctx))
         counts = Counter(f.family for f in clean)
         for fam in FAMILIES:
@@ -401,7 +428,7 @@ def _run_seed(engine: Any, rng: np.random.Generator, scenes: dict[str, np.ndarra
                     render(canvas, kind, float(ox), float(oy), d_px, rng)
                     planted.append(Planted(kind, float(ox) * ctx.to_original, float(oy) * ctx.to_original,
                                            d_px, d_mm))
-                faces = engine.face_contexts(canvas)
+                faces = engine.face_contexts(jpeg(canvas) if scene == "kiosk_jpeg" else canvas)
                 if not faces:
                     continue
                 run_ctx = faces[0]
@@ -445,7 +472,10 @@ def summarize(t: Tally) -> dict[str, Any]:
         "clean_fp": all(max(fam[f]["clean_fp"]) <= ACCEPT_CLEAN_FP for f in FAMILIES),
         "type_accuracy": type_acc >= ACCEPT_TYPE,
     }
+    by_scene = {sc: {f: t.scene_found[(sc, f)] / t.scene_planted[(sc, f)] for f in FAMILIES if t.scene_planted[(sc, f)]}
+                for sc in dict.fromkeys(sc for sc, _ in t.scene_planted)}
     return {"rows": rows, "families": fam, "type_accuracy": type_acc, "images": t.images, "misses": t.misses,
+            "recall_by_scene": by_scene,
             "confusion": {k: dict(v) for k, v in t.confusion.items()}, "accept": accept}
 
 
@@ -463,6 +493,9 @@ def print_report(r: dict[str, Any]) -> None:
               f"({v['planted_image_fragments']})")
     print(f"clean images: {len(next(iter(r['families'].values()))['clean_fp'])}")
     print(f"overall type accuracy (typed families): {r['type_accuracy']:.2f}")
+    print("\nrecall by scene:  " + "  ".join(f"{f:>9}" for f in FAMILIES))
+    for sc, v in r["recall_by_scene"].items():
+        print(f"  {sc:<15}" + "  ".join(f"{v.get(f, float('nan')):>9.3f}" for f in FAMILIES))
     print("\nconfusion (planted -> found):")
     for k, v in r["confusion"].items():
         print(f"  {k:<20} " + ", ".join(f"{lab}: {n}" for lab, n in sorted(v.items(), key=lambda x: -x[1])))

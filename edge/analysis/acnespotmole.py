@@ -44,7 +44,7 @@ LARGE_SPOT_MIN_COLOUR_OD = 0.08  # ... their colour threshold
 MAX_ELONGATION = 2.0  # point lesions are round or oval (axes <= 2:1); longer segments are folds or edges
 LARGE_MAX_ELONGATION = 3.0  # large patches (melasma, sunburn) are irregular, "geographic"
 MIN_SOLIDITY = 0.75  # point lesions are compact (area / convex hull); ragged segments are shading of relief
-FOLD_ZONES = ("perioral", "under_eye_left", "under_eye_right")  # mouth corners, lower lids
+FOLD_ZONES = ("perioral", "under_eye_left", "under_eye_right", "nasolabial_left", "nasolabial_right")
 FOLD_ZONE_GROW_MM = 3.0  # ... grown by this: where folds, dimples and under-eye shadows mimic spots
 BILATERAL_MIN, BILATERAL_MAX = 0.6, 1.67  # in a fold zone, a "spot" matched at the mirrored place by a
 # response of similar strength (0.6-1.67x) is anatomy (fold ends, dimples, under-eye shadows come in pairs;
@@ -141,8 +141,8 @@ def classify(f: Features) -> tuple[str, int] | None:
         return None  # a shadow or a bump without colour
     if is_mole(f):
         return MOLE, -1
-    if f.in_shaded_zone and pigment < SHADED_ZONE_FACTOR * min_colour:
-        return None
+    if f.in_shaded_zone and pigment < SHADED_ZONE_FACTOR * MIN_COLOUR_OD:
+        return None  # (large patches too: shading of the nose's flanks is itself a large, soft "patch")
     if (f.in_fold_zone and BILATERAL_MIN <= f.bilateral <= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD
             and f.diameter_mm < LARGE_SPOT_MM):  # folds and dimples are small; large patches (sunburn) may be paired
         return None

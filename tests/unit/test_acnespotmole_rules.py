@@ -136,6 +136,8 @@ def test_shaded_zones_need_stronger_colour() -> None:
     mid = f(mel=asm.MIN_COLOUR_OD * (1 + asm.SHADED_ZONE_FACTOR) / 2, hem=0.0)
     assert classify(mid) is not None
     assert classify(dataclasses.replace(mid, in_shaded_zone=True)) is None
+    large = dataclasses.replace(mid, diameter_mm=asm.CHLOASMA_MIN_MM + 1, in_shaded_zone=True)
+    assert classify(large) is None  # the same bar for patches: nose-flank shading is a large soft patch
 
 
 @pytest.mark.parametrize("mel,hem,expected", [(0.3, 0.0, 0.0), (0.0, 0.3, 1.0), (0.2, 0.2, 0.5), (-0.1, 0.2, 1.0)])
