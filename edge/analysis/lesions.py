@@ -60,6 +60,7 @@ PEAK_PERCENTILE = 90  # ... the peak being this percentile of the contrast withi
 MAX_OUTSIDE_SKIN = 0.25  # segments reaching further out of the skin than this are edges of excluded parts
 WINDOW_RADII = 3.0  # the segment is searched within this many blob radii (scales are an octave apart) ...
 RETRY_SCALES = 2  # an open segment is retried at up to this many larger scales
+RESPONSE_SEGMENT_MIN_SIGNIFICANCE = 3.0  # ... and so are strong blobs of any size on a colour gradient
 RESPONSE_SEGMENT_MIN_SIGMA = 8.0  # crop px (~8 mm patches): open patches this large are segmented on their response
 OPEN_MAX_FRACTION = 0.04  # ... and may touch that circle on at most this share of it (else: an edge, a ridge)
 CENTRE_FRACTION = 0.4  # "centre" = within this fraction of the segment's equivalent radius
@@ -336,7 +337,8 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
         # A large, soft patch on a face with shading gradients rarely closes at half contrast in the
         # raw channel; its blob response does (the LoG's negative surround bounds it).
         comp = None
-        if resp is not None and cand.sigma >= RESPONSE_SEGMENT_MIN_SIGMA:
+        if resp is not None and (cand.sigma >= RESPONSE_SEGMENT_MIN_SIGMA
+                                 or cand.significance >= RESPONSE_SEGMENT_MIN_SIGNIFICANCE):
             rv = resp[y0:y1, x0:x1]
             rseg = ((rv >= SEGMENT_LEVEL * float(rv[disc].max())) & (dist <= WINDOW_RADII * r)).astype(np.uint8)
             _, rlab = cv2.connectedComponents(rseg, connectivity=8)
@@ -431,7 +433,7 @@ def _measure_at(ctx: FaceContext, blob_maps: dict[str, np.ndarray], cand: Candid
                 why: list[str] | None) -> Lesion | None:
     chans, skin = pyramid(ctx, cand.level)
     resp = None
-    if cand.sigma >= RESPONSE_SEGMENT_MIN_SIGMA:
+    if cand.sigma >= RESPONSE_SEGMENT_MIN_SIGMA or cand.significance >= RESPONSE_SEGMENT_MIN_SIGNIFICANCE:
         resp = channel_values(blob_maps[f"blob_s{int(round(cand.sigma))}"], cand.channel) * cand.polarity
     return measure(cand, chans, skin, ctx.mm_per_px, why, resp=resp)
 
