@@ -56,9 +56,6 @@ def replay_live(settings: Settings) -> ReplayLive:
 def serve(settings: Settings, host: str | None = None, port: int | None = None,
           args: argparse.Namespace | None = None, *, live: LiveSource | None = None) -> int:
     """Run until interrupted; returns the process exit status."""
-    import uvicorn
-
-    from edge.api.app import create_app
     from edge.api.auth import load_api_keys
 
     host = host or settings.api.host
@@ -73,10 +70,21 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
               "the network. Set api.api_keys or api.api_keys_file (e.g. a systemd credential), or bind to "
               "127.0.0.1.", file=sys.stderr)
         return EXIT_CONFIG
-    if live is None and settings.capture.enabled:
-        from edge.kiosk.run import run_kiosk  # the capture daemon feeds the page; same checks above
+    from edge.sync.publisher import running_publisher  # drains the diary's outbox when mqtt.enabled
 
-        return run_kiosk(settings, host, port)
+    with running_publisher(settings):
+        if live is None and settings.capture.enabled:
+            from edge.kiosk.run import run_kiosk  # the capture daemon feeds the page; same checks above
+
+            return run_kiosk(settings, host, port)
+        return _serve_api(settings, host, port, live)
+
+
+def _serve_api(settings: Settings, host: str, port: int, live: LiveSource | None) -> int:
+    import uvicorn
+
+    from edge.api.app import create_app
+
     diary = None
     try:
         from edge.diary.store import DiaryStore

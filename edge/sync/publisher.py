@@ -9,12 +9,14 @@ Run it beside the kiosk (it only needs the diary file and the mqtt settings):
 
     python -m edge.sync.publisher --config config.yaml
 
-or in-process: `OutboxPublisher.from_settings(settings).start()` … `.stop()`.
+or in-process: `OutboxPublisher.from_settings(settings).start()` … `.stop()`; `skin-kiosk serve` runs it
+in-process through `running_publisher(settings)` when `mqtt.enabled` is true.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import queue
 import signal
@@ -22,6 +24,7 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -191,6 +194,23 @@ class OutboxPublisher:
             self._inflight[mid] = row.seq
             self._sent_upto = row.seq
             self.counters.published_total += 1
+
+
+@contextlib.contextmanager
+def running_publisher(settings: Settings) -> Iterator[OutboxPublisher | None]:
+    """The publisher draining the outbox in the background while the block runs (for `serve`);
+    yields None when `mqtt.enabled` is false. Stopping leaves unacknowledged rows in the outbox."""
+    if not settings.mqtt.enabled:
+        yield None
+        return
+    publisher = OutboxPublisher.from_settings(settings)
+    publisher.start()
+    log.info("mqtt sync on: draining %s to %s:%d", settings.diary.path, settings.mqtt.host, settings.mqtt.port)
+    try:
+        yield publisher
+    finally:
+        publisher.stop()
+        publisher.outbox.close()
 
 
 def main(argv: list[str] | None = None) -> int:
