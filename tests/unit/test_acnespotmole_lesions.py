@@ -1,0 +1,171 @@
+"""Truth-known tests of the shared lesion post-processing (edge/analysis/lesions.py): measurement of
+synthetic blobs of known size, contrast and shape, edge rejection, noise estimate, candidate search,
+the hair exclusion and the bilateral test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.analysis import lesion_blobs as lb
+from edge.analysis import lesions as les
+
+SIZE = 256
+MM_PER_PX = 0.37  # a typical crop
+SKIN = np.array([0.5, 0.4, 0.6], np.float32)  # dark, mel, hem OD of plain skin
+
+
+def skin_image(rng: np.random.Generator | None = None, noise: float = 0.0) -> np.ndarray:
+    img = np.broadcast_to(SKIN, (SIZE, SIZE, 3)).astype(np.float32).copy()
+    if rng is not None and noise:
+        img += rng.normal(0, noise, img.shape).astype(np.float32)
+    return img
+
+
+def add_disc(img: np.ndarray, cx: float, cy: float, radius: float, contrast: np.ndarray, axes=(1.0, 1.0)) -> None:
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    inside = ((xx - cx) / axes[0]) ** 2 + ((yy - cy) / axes[1]) ** 2 <= radius**2
+    img[inside] += contrast
+
+
+def cand(x: float, y: float, sigma: float, channel: int = les.MEL, polarity: int = 1) -> les.Candidate:
+    return les.Candidate(x=x, y=y, sigma=sigma, channel=channel, polarity=polarity, response=0.2, significance=3.0)
+
+
+ALL_SKIN = np.ones((SIZE, SIZE), bool)
+
+
+@pytest.mark.parametrize("diameter_mm", [1.5, 3.0, 6.0])
+def test_measure_recovers_size_and_contrast(diameter_mm: float) -> None:
+    img = skin_image()
+    r_px = diameter_mm / 2 / MM_PER_PX
+    add_disc(img, 128, 128, r_px, np.array([0.1, 0.3, 0.0], np.float32))
+    sigma = r_px / les.BLOB_RADIUS_PER_SIGMA
+    lesion = les.measure(cand(128, 128, sigma), img, ALL_SKIN, MM_PER_PX)
+    assert lesion is not None
+    assert lesion.diameter_mm == pytest.approx(diameter_mm, rel=0.2)
+    assert lesion.contrast[les.MEL] == pytest.approx(0.3, abs=0.03)
+    assert lesion.contrast[les.HEM] == pytest.approx(0.0, abs=0.02)
+    assert lesion.elongation == pytest.approx(1.0, abs=0.2)
+    assert lesion.solidity > 0.85
+    l, t, r, b = lesion.box
+    assert l < 128 < r and t < 128 < b
+
+
+def test_measure_elongation_of_an_ellipse() -> None:
+    img = skin_image()
+    add_disc(img, 128, 128, 4.0, np.array([0.1, 0.3, 0.0], np.float32), axes=(3.0, 1.0))
+    lesion = les.measure(cand(128, 128, 4.0), img, ALL_SKIN, MM_PER_PX)
+    assert lesion is not None and lesion.elongation == pytest.approx(3.0, rel=0.25)
+
+
+def test_measure_rejects_an_edge() -> None:
+    img = skin_image()
+    img[:, 128:] += np.array([0.1, 0.3, 0.0], np.float32)  # a half-plane: hair line, shadow edge
+    why: list[str] = []
+    assert les.measure(cand(130, 128, 2.0), img, ALL_SKIN, MM_PER_PX, why) is None
+    assert why == ["open segment"]
+
+
+def test_measure_rejects_a_blob_without_skin_around() -> None:
+    img = skin_image()
+    add_disc(img, 128, 128, 4.0, np.array([0.1, 0.3, 0.0], np.float32))
+    skin = np.zeros((SIZE, SIZE), bool)
+    skin[124:133, 124:133] = True  # only the blob itself is skin
+    why: list[str] = []
+    assert les.measure(cand(128, 128, 3.0), img, skin, MM_PER_PX, why) is None
+    assert why == ["surround not skin"]
+
+
+def test_light_centre_is_measured() -> None:
+    """A red disc with a lighter centre (a pus head) has centre_bright > 0."""
+    img = skin_image()
+    add_disc(img, 128, 128, 6.0, np.array([0.15, 0.0, 0.3], np.float32))
+    add_disc(img, 128, 128, 2.0, np.array([-0.3, 0.0, -0.3], np.float32))
+    lesion = les.measure(cand(128, 128, 4.0, channel=les.HEM), img, ALL_SKIN, MM_PER_PX)
+    assert lesion is not None and lesion.centre_bright > 0.1
+
+
+def test_noise_sigma_is_the_robust_spread() -> None:
+    rng = np.random.default_rng(0)
+    resp = rng.normal(0, 0.02, (SIZE, SIZE)).astype(np.float32)
+    resp[100:110, 100:110] = 1.0  # a lesion does not move it
+    assert les.noise_sigma(resp, ALL_SKIN) == pytest.approx(0.02, rel=0.1)
+
+
+def test_find_candidates_one_per_blob_and_not_off_skin() -> None:
+    img = skin_image(np.random.default_rng(1), 0.005)
+    add_disc(img, 80, 80, 5.0, np.array([0.1, 0.3, 0.0], np.float32))
+    add_disc(img, 180, 180, 5.0, np.array([0.1, 0.3, 0.0], np.float32))
+    where = ALL_SKIN.copy()
+    where[150:, 150:] = False  # the second blob is off the analysable skin
+    x = np.clip(img - lb.CHANNEL_SHIFT, -lb.CHANNEL_HALF_RANGE, lb.CHANNEL_HALF_RANGE)
+    maps = {name: lb.to_od(m) for name, m in lb.lesion_blobs_reference(np.pad(x, ((0, 0), (0, 0), (0, 0)))).items()}
+    det = les.Detector(thresholds={(les.MEL, 1): 0.05}, scales=tuple(lb.OUTPUTS))
+    found = les.find_candidates(maps, where, det, MM_PER_PX)
+    assert len(found) == 1
+    assert np.hypot(found[0].x - 80, found[0].y - 80) < 3
+
+
+def test_deduplicate_keeps_one_per_segment() -> None:
+    img = skin_image()
+    add_disc(img, 128, 128, 5.0, np.array([0.1, 0.3, 0.0], np.float32))
+    a = les.measure(cand(128, 128, 4.0), img, ALL_SKIN, MM_PER_PX)
+    b = les.measure(cand(129, 127, 2.0), img, ALL_SKIN, MM_PER_PX)
+    assert a is not None and b is not None
+    assert len(les.deduplicate([a, b])) == 1
+
+
+def test_score_grows_with_significance() -> None:
+    assert les.score_of(1.0) == pytest.approx(1 - les.SCORE_BASE)
+    assert les.score_of(1.0) < les.score_of(2.0) < les.score_of(4.0) <= 1.0
+
+
+class FakeRegions:
+    def __init__(self, size: int) -> None:
+        self.full = np.full((size, size), 255, np.uint8)
+
+    def mask(self, name: str) -> np.ndarray:
+        return self.full
+
+
+class FakeContext:
+    """The few FaceContext members lesions.py uses, for a synthetic crop."""
+
+    def __init__(self, crop: np.ndarray) -> None:
+        self.crop = crop
+        self.crop_size = crop.shape[0]
+        self.regions = FakeRegions(crop.shape[0])
+        self.mm_per_px = MM_PER_PX
+        self.landmarks_crop = np.full((468, 3), crop.shape[0] / 2, np.float32)  # midline at the centre
+        self._cache: dict = {}
+
+    def cached(self, key, fn):
+        if key not in self._cache:
+            self._cache[key] = fn(self)
+        return self._cache[key]
+
+
+def test_hair_areas_are_not_analysable_but_a_mole_is() -> None:
+    import cv2
+
+    crop = np.full((SIZE, SIZE, 3), (150, 170, 205), np.uint8)  # light skin, BGR
+    crop[:40, :] = (40, 50, 70)  # hair across the top: ~256 x 40 px >> HAIR_MIN_AREA_MM2
+    cv2.circle(crop, (128, 160), int(1.5 / MM_PER_PX), (40, 50, 70), -1)  # a 3 mm mole, same darkness
+    skin = les.analysable_skin(FakeContext(crop))
+    assert not skin[:40].any()
+    assert not skin[40 + int(les.HAIR_MARGIN_MM / MM_PER_PX) - 1].any()  # grown by the margin
+    assert skin[160, 128] and skin[200, 60]
+
+
+def test_bilateral_ratio_pairs_and_singles() -> None:
+    ctx = FakeContext(np.zeros((SIZE, SIZE, 3), np.uint8))
+    resp = np.zeros((SIZE // 2, SIZE // 2, 3), np.float32)  # a level-1 map (sigma 4 crop px)
+    resp[50, 30, les.MEL] = 0.2  # crop (61, 101)
+    resp[50, 97, les.MEL] = 0.2  # its mirror across x = 128: crop (195, 101)
+    resp[90, 30, les.MEL] = 0.2  # a single one
+    maps = {"blob_s4": resp}
+    paired = les.Candidate(x=61, y=101, sigma=4.0, channel=les.MEL, polarity=1, response=0.2, significance=3, level=1)
+    single = les.Candidate(x=61, y=181, sigma=4.0, channel=les.MEL, polarity=1, response=0.2, significance=3, level=1)
+    assert les.bilateral_ratio(ctx, maps, paired) == pytest.approx(1.0)
+    assert les.bilateral_ratio(ctx, maps, single) == pytest.approx(0.0)
