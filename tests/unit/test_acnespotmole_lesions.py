@@ -48,8 +48,8 @@ def test_measure_recovers_size_and_contrast(diameter_mm: float) -> None:
     assert lesion.contrast[les.HEM] == pytest.approx(0.0, abs=0.02)
     assert lesion.elongation == pytest.approx(1.0, abs=0.2)
     assert lesion.solidity > 0.85
-    l, t, r, b = lesion.box
-    assert l < 128 < r and t < 128 < b
+    left, top, right, bottom = lesion.box
+    assert left < 128 < right and top < 128 < bottom
 
 
 def test_measure_elongation_of_an_ellipse() -> None:
@@ -100,7 +100,7 @@ def test_find_candidates_one_per_blob_and_not_off_skin() -> None:
     where = ALL_SKIN.copy()
     where[150:, 150:] = False  # the second blob is off the analysable skin
     x = np.clip(img - lb.CHANNEL_SHIFT, -lb.CHANNEL_HALF_RANGE, lb.CHANNEL_HALF_RANGE)
-    maps = {name: lb.to_od(m) for name, m in lb.lesion_blobs_reference(np.pad(x, ((0, 0), (0, 0), (0, 0)))).items()}
+    maps = {name: lb.to_od(m) for name, m in lb.lesion_blobs_reference(x).items()}
     det = les.Detector(thresholds={(les.MEL, 1): 0.05}, scales=tuple(lb.OUTPUTS))
     found = les.find_candidates(maps, where, det, MM_PER_PX)
     assert len(found) == 1
