@@ -8,7 +8,8 @@ solidity) and the brightness of its centre. Candidates that are not closed blobs
 brows, eyes, lips, nostrils, shadows) are dropped here; the analyzers only classify what is left.
 
 Analysable skin = the `skin` region (face minus grown eyes/brows/lips/nostrils) minus large, very dark
-areas (hair over the forehead or temples, deep shadow), which a face mesh does not know about.
+areas (hair over the forehead or temples, deep shadow), which a face mesh does not know about, and minus
+over-exposed (clipped) pixels, whose colour cannot be decomposed.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ SKIN_REFERENCE_REGIONS = ("cheek_left", "cheek_right", "nose", "chin")  # rarely
 HAIR_DARK_OD = 0.55  # pixels this much darker (OD) than the median cheek are hair/shadow candidates
 HAIR_MIN_AREA_MM2 = 60.0  # ... and such a dark area this large is hair/shadow, not a lesion (mole < ~50 mm2)
 HAIR_MARGIN_MM = 1.5  # grown by this, so lesions are not reported on hair edges
+CLIPPED_VALUE = 254  # 8-bit: a channel this high is saturated, its optical density meaningless
+CLIPPED_MARGIN_MM = 0.5  # ... and the blur around a clipped area is excluded with it
 HAIR_CLOSE_MM = 1.0  # dark strands closer than ~2x this are one hair area
 
 # --- candidates ---------------------------------------------------------------------------------------
@@ -151,6 +154,12 @@ def analysable_skin(ctx: FaceContext) -> np.ndarray:
 
     def compute(c: FaceContext) -> np.ndarray:
         skin = c.regions.mask("skin") > 0
+        # Clipped (over-exposed) pixels have no colour to decompose: one saturated channel fakes pigment.
+        clipped = (c.crop.max(axis=2) >= CLIPPED_VALUE).astype(np.uint8)
+        if clipped.any():
+            grow = max(int(round(CLIPPED_MARGIN_MM / c.mm_per_px)), 1)
+            clipped = cv2.dilate(clipped, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+            skin &= clipped == 0
         # Over the whole crop (fringe strands over the forehead join the hair mass above the face),
         # closed so that strands with skin between them form one area.
         dark = (channels(c)[..., DARK] >= skin_reference(c)[DARK] + HAIR_DARK_OD).astype(np.uint8)

@@ -169,3 +169,13 @@ def test_bilateral_ratio_pairs_and_singles() -> None:
     single = les.Candidate(x=61, y=181, sigma=4.0, channel=les.MEL, polarity=1, response=0.2, significance=3, level=1)
     assert les.bilateral_ratio(ctx, maps, paired) == pytest.approx(1.0)
     assert les.bilateral_ratio(ctx, maps, single) == pytest.approx(0.0)
+
+
+def test_clipped_pixels_are_not_analysable() -> None:
+    """Over-exposure saturates a channel and fakes pigment: clipped skin (and its blur) is left out."""
+    crop = np.full((SIZE, SIZE, 3), (150, 170, 205), np.uint8)
+    crop[100:140, 100:140] = (235, 245, 255)  # red channel saturated
+    skin = les.analysable_skin(FakeContext(crop))
+    assert not skin[100:140, 100:140].any()
+    assert not skin[99, 120]  # within CLIPPED_MARGIN_MM
+    assert skin[60, 60] and skin[200, 200]
