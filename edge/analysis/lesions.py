@@ -155,7 +155,8 @@ def analysable_skin(ctx: FaceContext) -> np.ndarray:
     def compute(c: FaceContext) -> np.ndarray:
         skin = c.regions.mask("skin") > 0
         # Clipped (over-exposed) pixels have no colour to decompose: one saturated channel fakes pigment.
-        clipped = (c.crop.max(axis=2) >= CLIPPED_VALUE).astype(np.uint8)
+        lim = CLIPPED_VALUE - 1
+        clipped = (cv2.inRange(c.crop, (0, 0, 0), (lim, lim, lim)) == 0).astype(np.uint8)  # any channel >= it
         if clipped.any():
             grow = max(int(round(CLIPPED_MARGIN_MM / c.mm_per_px)), 1)
             clipped = cv2.dilate(clipped, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
