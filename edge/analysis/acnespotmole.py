@@ -26,7 +26,7 @@ ACNE, SPECKLE, MOLE = "acne", "speckle", "mole"
 WHITEHEAD, ACNE_MARK, PUSTULE, NODULE = 0, 1, 2, 3  # seed acne types
 CHLOASMA, FRECKLE, SUNBURN, AGE_SPOT = 0, 1, 2, 3  # seed speckle types
 
-# --- detection (OD response of the -sigma^2 LoG; ~ half the lesion's contrast at its scale) -----------
+# --- detection (OD response of the -sigma^2 LoG: ~0.74 x a disc's contrast at its own scale) ----------
 DETECT_DARK = 0.12  # darker blobs: only moles are found by darkness alone (>= MOLE_MIN_DARK_OD contrast)
 DETECT_MEL = 0.05  # browner blobs (speckles)
 DETECT_HEM = 0.045  # redder blobs (acne, sunburn)
@@ -44,6 +44,7 @@ LARGE_SPOT_MIN_COLOUR_OD = 0.08  # ... their colour threshold
 MAX_ELONGATION = 2.0  # point lesions are round or oval (axes <= 2:1); longer segments are folds or edges
 LARGE_MAX_ELONGATION = 3.0  # large patches (melasma, sunburn) are irregular, "geographic"
 MIN_SOLIDITY = 0.75  # point lesions are compact (area / convex hull); ragged segments are shading of relief
+# Mouth corners, lower lids and nasolabial folds ...
 FOLD_ZONES = ("perioral", "under_eye_left", "under_eye_right", "nasolabial_left", "nasolabial_right")
 FOLD_ZONE_GROW_MM = 3.0  # ... grown by this: where folds, dimples and under-eye shadows mimic spots
 BILATERAL_MIN, BILATERAL_MAX = 0.6, 1.67  # in a fold zone, a "spot" matched at the mirrored place by a
