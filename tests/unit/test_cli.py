@@ -56,9 +56,15 @@ def test_error_envelope_and_exit_status(tmp_path, coffee_bgr):
     assert rc == 1 and env["error_code"] == 1006 and "max_face_num" in env["error_msg"]
 
 
-def test_unavailable_field_is_an_error_not_empty_data(astronaut_file):
-    missing = [f for f in FACE_FIELDS if f not in Engine.available_fields()]
-    if not missing:
-        pytest.skip("every seed field has an analyzer")
-    rc, env = _run(str(astronaut_file), "--fields", missing[0])
-    assert rc == 1 and env["error_code"] == 1008 and missing[0] in env["error_msg"]
+def test_unavailable_field_is_an_error_not_empty_data(astronaut_file, monkeypatch, capsys):
+    """A device whose build lacks an analyzer answers 1008 for that field, never empty data."""
+    import edge.pipeline
+    from edge.cli import main
+
+    registered = edge.pipeline.available_fields()
+    missing = FACE_FIELDS[-1]
+    monkeypatch.setattr(edge.pipeline, "available_fields", lambda: {k: v for k, v in registered.items() if k != missing})
+    assert missing not in Engine.available_fields()
+    rc = main(["analyze", str(astronaut_file), "--fields", f"color,{missing}"])
+    env = json.loads(capsys.readouterr().out)
+    assert rc == 1 and env["error_code"] == 1008 and missing in env["error_msg"] and env["result"] is None
