@@ -64,6 +64,13 @@ FULL_RANGE = DetectorModelSpec("face_detection_full_range_sparse", AnchorSpec(19
 # is whole in some tile.
 TILE_SIDE_PX = 768
 TILE_OVERLAP = 0.25
+# A tile detection overlapping a whole-frame face by more than this share of its box is a piece of
+# that face, not another face (faces in a crowd photo rarely hide more than a fifth of each other).
+TILE_OVERLAP_MAX = 0.2
+# Below this width (model-input px) a full-range box is found but placed loosely (measured: 12 px
+# faces come with boxes shifted by half their size); when tiles run, they report such faces instead.
+FULL_RANGE_RELIABLE_PX = 20.0
+NESTED_SHARE = 0.6  # a box with more than this share inside a better-scored box is part of that face
 
 
 @dataclass
@@ -202,26 +209,26 @@ class FaceDetector:
     def detect(self, bgr: np.ndarray, max_faces: int = 1) -> list[Detection]:
         """Faces in `bgr`, largest first, at most `max_faces`."""
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for spec in self._specs():
-            parts.append(self._model(spec).detect_raw(rgb, self.options.min_score))
-        found_whole = sum(len(p[2]) for p in parts) > 0
-        if self.options.mode != "short" and (max_faces > 1 or not found_whole):
-            parts.extend(self._detect_tiles(rgb))
-        boxes = np.concatenate([p[0] for p in parts])
-        kps = np.concatenate([p[1] for p in parts])
-        scores = np.concatenate([p[2] for p in parts])
-        if len(scores) == 0:
-            return []
-        detections = weighted_nms(boxes, kps, scores, self.options.nms_iou)
-        detections = _drop_nested(detections)
-        detections.sort(key=lambda d: d.area, reverse=True)
-        return detections[:max_faces]
+        raw = {spec.manifest_name: self._model(spec).detect_raw(rgb, self.options.min_score) for spec in self._specs()}
+        found = any(len(r[2]) for r in raw.values())
+        tiles = self.options.mode != "short" and max(rgb.shape[:2]) > TILE_SIDE_PX * 1.2 and (max_faces > 1 or not found)
+        if tiles and FULL_RANGE.manifest_name in raw:
+            # Faces this small on the whole frame are badly placed: the tiles see them larger.
+            b, k, sc = raw[FULL_RANGE.manifest_name]
+            model_px = (b[:, 2] - b[:, 0]) * FULL_RANGE.anchors.input_size / max(rgb.shape[:2])
+            keep = model_px >= FULL_RANGE_RELIABLE_PX
+            raw[FULL_RANGE.manifest_name] = (b[keep], k[keep], sc[keep])
+        whole = _merge(list(raw.values()), self.options.nms_iou)
+        if tiles:
+            tiled = _merge(self._detect_tiles(rgb), self.options.nms_iou)
+            # A tile sees only part of a big face and may report a piece of it: faces the whole-frame
+            # pass found win, and tiles add only faces away from them (the small ones).
+            whole += [t for t in tiled if max((_overlap_share(t, w) for w in whole), default=0.0) <= TILE_OVERLAP_MAX]
+        whole.sort(key=lambda d: d.area, reverse=True)
+        return whole[:max_faces]
 
     def _detect_tiles(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         h, w = rgb.shape[:2]
-        if max(h, w) <= TILE_SIDE_PX * 1.2:
-            return []
         model = self._model(FULL_RANGE)
         step = int(TILE_SIDE_PX * (1 - TILE_OVERLAP))
         out = []
@@ -236,6 +243,21 @@ class FaceDetector:
         return out
 
 
+def _merge(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], iou: float) -> list[Detection]:
+    parts = [p for p in parts if len(p[2])]
+    if not parts:
+        return []
+    boxes, kps, scores = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    return _drop_nested(weighted_nms(boxes, kps, scores, iou))
+
+
+def _overlap_share(det: Detection, other: Detection) -> float:
+    """Share of `det`'s box that lies inside `other`'s box."""
+    x0, y0 = max(det.box[0], other.box[0]), max(det.box[1], other.box[1])
+    x1, y1 = min(det.box[2], other.box[2]), min(det.box[3], other.box[3])
+    return float(max(x1 - x0, 0) * max(y1 - y0, 0)) / max(det.area, 1e-9)
+
+
 def _tile_starts(length: int, tile: int, step: int) -> list[int]:
     if length <= tile:
         return [0]
@@ -248,16 +270,6 @@ def _drop_nested(dets: list[Detection]) -> list[Detection]:
     """Tiles can cut a big face and report a part of it: drop a box mostly inside a higher-scored one."""
     keep: list[Detection] = []
     for det in sorted(dets, key=lambda d: -d.score):
-        inside = False
-        for k in keep:
-            x0 = max(det.box[0], k.box[0])
-            y0 = max(det.box[1], k.box[1])
-            x1 = min(det.box[2], k.box[2])
-            y1 = min(det.box[3], k.box[3])
-            inter = max(x1 - x0, 0) * max(y1 - y0, 0)
-            if inter > 0.6 * det.area:
-                inside = True
-                break
-        if not inside:
+        if all(_overlap_share(det, k) <= NESTED_SHARE for k in keep):
             keep.append(det)
     return keep

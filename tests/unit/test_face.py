@@ -144,3 +144,13 @@ def test_overlay_draws(engine, astronaut_bgr):
     ctx = engine.face_contexts(astronaut_bgr)
     out = draw_faces(astronaut_bgr, ctx)
     assert out.shape == astronaut_bgr.shape and (out != astronaut_bgr).sum() > 1000
+
+
+def test_small_faces_on_the_whole_frame_are_not_doubled_by_tiles(engine, astronaut_bgr):
+    """Three people side by side: exactly three faces, none reported twice (a loosely placed whole-
+    frame box of a small face must not survive next to the tile's better one)."""
+    row = np.hstack([astronaut_bgr, cv2.flip(astronaut_bgr, 1), astronaut_bgr])
+    faces = engine.analyze(row, max_faces=10)
+    assert len(faces) == 3
+    centers = sorted(f["location"]["left"] + f["location"]["width"] / 2 for f in faces)
+    assert [round(c / 512 - 0.5) for c in centers] == [0, 1, 2]
