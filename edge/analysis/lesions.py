@@ -57,6 +57,8 @@ NMS_OVERLAP = 1.0  # two candidates closer than this x the larger radius are one
 SURROUND_INNER, SURROUND_OUTER = 2.0, 3.0  # surround annulus, in blob radii: skin next to the lesion (mean)
 LARGE_SIGMA = 8.0  # crop px: for blobs this large (>= ~8 mm) 2-3 radii reach other parts of the face, so
 LARGE_SURROUND_INNER, LARGE_SURROUND_OUTER = 1.5, 2.2  # ... their surround is taken closer
+SURROUND_PLANE_MIN_SKIN = 1.0  # the gradient is fitted only on a (nearly) closed ring of skin, else the mean
+SURROUND_PLANE_MIN_PX = 12  # fewer surround pixels than this: their mean (a plane needs a spread of points)
 MIN_SURROUND_SKIN = 0.35  # at least this share of the annulus must be analysable skin (else: at a border)
 SEGMENT_LEVEL = 0.5  # the lesion is where the contrast is >= half its peak contrast ...
 PEAK_PERCENTILE = 90  # ... the peak being this percentile of the contrast within the blob's radius
@@ -324,12 +326,15 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     ring_skin = ring & sk
     if ring_skin.sum() < MIN_SURROUND_SKIN * max(ring.sum(), 1):
         return _reject(why, "surround not skin")
-    background = win[ring_skin].mean(axis=0)
+    if ring_skin.sum() >= SURROUND_PLANE_MIN_SKIN * ring.sum():  # (h, w, 3): the skin's own gradient under it
+        background = surround_plane(win, ring_skin, dxs, dys)
+    else:  # a one-sided ring (at the skin's border) would extrapolate the slope towards hair or a feature
+        background = np.broadcast_to(win[ring_skin].mean(axis=0), win.shape)
     disc = dist <= max(r, 1.0)
     # Segment on the detection channel at half the lesion's contrast, taken as the 90th percentile
     # inside the blob (robust, and a ring-shaped lesion, a red pustule round its pale head, keeps it).
     c, p = cand.channel, cand.polarity
-    v = p * (channel_values(win, c) - float(channel_values(background, c)))
+    v = p * (channel_values(win, c) - channel_values(background, c))
     vd = v[disc]
     k = min(int(PEAK_PERCENTILE / 100 * (vd.size - 1) + 0.5), vd.size - 1)
     peak = float(np.partition(vd, k)[k])
@@ -363,7 +368,7 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
     area = float(comp.sum())
     if 1.0 - sk[comp].mean() > MAX_OUTSIDE_SKIN:
         return _reject(why, "segment leaves the skin")
-    contrast = win[comp].mean(axis=0) - background
+    contrast = (win[comp] - background[comp]).mean(axis=0)
     ys, xs = np.nonzero(comp)
     mx, my = xs.mean(), ys.mean()
     if xs.size >= 3:  # axis ratio from the second moments (+1/4: a pixel's own spread)
@@ -396,6 +401,24 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
              float((ys.max() + y0 + 1) * f)),
         score=score_of(cand.significance),
     )
+
+
+def surround_plane(win: np.ndarray, ring: np.ndarray, dxs: np.ndarray, dys: np.ndarray) -> np.ndarray:
+    """Per channel, the plane a + b dx + c dy fitted (least squares) to the surround ring's skin: the local
+    background follows the skin's own gradient (cheek shading, a side light), so a lesion on a slope is
+    measured against the skin under it, not against the ring's mean (which leaves half the slope in)."""
+    ys, xs = np.nonzero(ring)
+    n = xs.size
+    vals = win[ys, xs].astype(np.float64)
+    if n < SURROUND_PLANE_MIN_PX:
+        return np.broadcast_to(vals.mean(axis=0) if n else np.zeros(win.shape[-1]), win.shape).astype(np.float32)
+    gx, gy = dxs[xs].astype(np.float64), dys[ys, 0].astype(np.float64)
+    a = np.stack([np.ones(n), gx, gy], axis=1)
+    ata = a.T @ a
+    if abs(np.linalg.det(ata)) < 1e-9 * n**3:  # degenerate spread (a line of points)
+        return np.broadcast_to(vals.mean(axis=0), win.shape).astype(np.float32)
+    coef = np.linalg.solve(ata, a.T @ vals)  # (3, channels), normal equations
+    return (coef[0] + dxs[None, :, None] * coef[1] + dys[..., None] * coef[2]).astype(np.float32)
 
 
 def pyramid(ctx: FaceContext, level: int) -> tuple[np.ndarray, np.ndarray]:

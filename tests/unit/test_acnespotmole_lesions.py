@@ -59,6 +59,32 @@ def test_measure_elongation_of_an_ellipse() -> None:
     assert lesion is not None and lesion.elongation == pytest.approx(3.0, rel=0.25)
 
 
+def test_measure_follows_the_skin_gradient() -> None:
+    """A faint 5 mm patch on a cheek-like slope: against the ring's mean its half-contrast segment runs
+    up the slope (open); against the fitted plane it closes, with its true size and contrast."""
+    img = skin_image()
+    xx = np.arange(SIZE, dtype=np.float32)[None, :]
+    img[..., les.MEL] += 0.015 * (xx - 128)  # browner to the right: 0.04 OD/mm, a side-lit cheek
+    r_px = 2.5 / MM_PER_PX
+    add_disc(img, 128, 128, r_px, np.array([0.0, 0.1, 0.0], np.float32))
+    lesion = les.measure(cand(128, 128, r_px / les.BLOB_RADIUS_PER_SIGMA), img, ALL_SKIN, MM_PER_PX)
+    assert lesion is not None
+    assert lesion.diameter_mm == pytest.approx(5.0, rel=0.2)
+    assert lesion.contrast[les.MEL] == pytest.approx(0.1, abs=0.015)
+
+
+def test_surround_plane_recovers_a_plane_and_falls_back_to_the_mean() -> None:
+    dxs, dys = np.arange(-5, 6, dtype=np.float32), np.arange(-5, 6, dtype=np.float32)[:, None]
+    win = np.stack([0.3 + 0.02 * dxs[None, :] - 0.01 * dys + 0 * dys, np.full((11, 11), 0.2, np.float32),
+                    np.zeros((11, 11), np.float32)], axis=-1)
+    ring = np.hypot(dxs[None, :], dys) >= 4
+    plane = les.surround_plane(win, ring, dxs, dys)
+    assert np.allclose(plane, win, atol=1e-5)  # the centre is predicted from the ring alone
+    few = np.zeros((11, 11), bool)
+    few[0, :3] = True
+    assert np.allclose(les.surround_plane(win, few, dxs, dys), win[few].mean(axis=0))
+
+
 def test_measure_rejects_an_edge() -> None:
     img = skin_image()
     img[:, 128:] += np.array([0.1, 0.3, 0.0], np.float32)  # a half-plane: hair line, shadow edge
