@@ -142,10 +142,16 @@ def classify(f: Features) -> tuple[str, int] | None:
         return None  # a shadow or a bump without colour
     if is_mole(f):
         return MOLE, -1
-    if f.in_shaded_zone and pigment < SHADED_ZONE_FACTOR * MIN_COLOUR_OD:
+    # Shading tints like pigment but brown (inter-reflection), never clearly red: an inflamed lesion (red,
+    # enough hemoglobin) is not held to the shaded-zone colour bar if it is a large patch (sunburn across the
+    # cheek-nose fold), nor paired off as fold anatomy.
+    inflamed = f.redness >= RED_MIN_REDNESS and f.hem >= INFLAMED_MIN_HEM_OD
+    if (f.in_shaded_zone and pigment < SHADED_ZONE_FACTOR * MIN_COLOUR_OD
+            and not (inflamed and f.diameter_mm >= LARGE_SPOT_MM)):
         return None  # (large patches too: shading of the nose's flanks is itself a large, soft "patch")
     if (f.in_fold_zone and BILATERAL_MIN <= f.bilateral <= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD
-            and f.diameter_mm < LARGE_SPOT_MM):  # folds and dimples are small; large patches (sunburn) may be paired
+            and f.diameter_mm < LARGE_SPOT_MM  # folds and dimples are small; large patches (sunburn) may be paired
+            and not inflamed):  # fold shading darkens and browns (inter-reflection), it does not redden
         return None
     if f.on_nose and f.diameter_mm <= NOSE_DOT_MAX_MM and f.dark >= MOLE_MIN_DARK_OD:
         return None  # a blackhead: blackheadpore reports it

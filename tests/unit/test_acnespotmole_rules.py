@@ -132,6 +132,24 @@ def test_bilateral_spots_in_fold_zones_are_anatomy_unless_strong_or_large() -> N
     assert classify(dataclasses.replace(weak, bilateral=asm.BILATERAL_MAX + 0.5)) is not None  # not a pair
 
 
+def test_inflamed_lesions_in_fold_zones_are_not_paired_off() -> None:
+    pair = dict(in_fold_zone=True, bilateral=(asm.BILATERAL_MIN + asm.BILATERAL_MAX) / 2)
+    red = f(mel=0.0, hem=asm.INFLAMED_MIN_HEM_OD + 0.05, diameter_mm=6.0, **pair)  # a nodule by a fold
+    assert classify(red) == (asm.ACNE, asm.NODULE)
+    brownish = dataclasses.replace(red, mel=0.12)  # redness < RED_MIN_REDNESS: fold shading's tint
+    assert classify(brownish) is None
+    faint = dataclasses.replace(red, hem=asm.INFLAMED_MIN_HEM_OD - 0.02, mel=0.0)
+    assert classify(dataclasses.replace(faint, in_fold_zone=False)) is None  # (faint redness: never a lesion)
+
+
+def test_large_inflamed_patches_in_shaded_zones_are_kept() -> None:
+    sunburn = f(mel=0.03, hem=0.22, diameter_mm=asm.LARGE_SPOT_MM + 1, in_shaded_zone=True)
+    assert sunburn.hem + sunburn.mel < asm.SHADED_ZONE_FACTOR * asm.MIN_COLOUR_OD
+    assert classify(sunburn) == (asm.SPECKLE, asm.SUNBURN)
+    assert classify(dataclasses.replace(sunburn, diameter_mm=asm.LARGE_SPOT_MM - 1)) is None  # small: the bar holds
+    assert classify(dataclasses.replace(sunburn, mel=0.12, hem=0.08)) is None  # brown: nose-flank shading
+
+
 def test_shaded_zones_need_stronger_colour() -> None:
     mid = f(mel=asm.MIN_COLOUR_OD * (1 + asm.SHADED_ZONE_FACTOR) / 2, hem=0.0)
     assert classify(mid) is not None
