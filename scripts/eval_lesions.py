@@ -15,8 +15,9 @@ Sizes are in mm on the face (inter-pupillary distance 63 mm). Everything is seed
 
 Prints per family and type: planted, found (same family, at the planted place), recall, type
 accuracy, false positives on the clean images and unmatched findings on planted images, and a type
-confusion matrix; then the acceptance checks (recall >= 0.9 per family for lesions >= 1 mm, <= 1 false
-positive per family on each clean face, type accuracy >= 0.8).
+confusion matrix; recall per scene, pooled over the issue's scenes (photo, mirrored_relit, procedural) and
+over all four; then the acceptance checks (recall >= 0.9 per family for lesions >= 1 mm on the issue's
+scenes, <= 1 false positive per family on each clean face, type accuracy >= 0.8).
 
     .venv/bin/python scripts/eval_lesions.py            # full size
     .venv/bin/python scripts/eval_lesions.py --small    # the test-suite size
@@ -54,6 +55,11 @@ MATCH_MIN_MM = 2.0  # a finding matches a planted lesion within max(this, 0.75 x
 FRAGMENT_RADII = 1.5  # an unmatched finding this close to a planted lesion (radii + MATCH_MIN_MM) is a fragment
 # or a second reading of it rather than a false alarm elsewhere
 ACCEPT_RECALL, ACCEPT_CLEAN_FP, ACCEPT_TYPE = 0.9, 1, 0.8
+ACCEPT_MIN_MM = 1.0  # the recall bar is for lesions >= 1 mm: every kind below is planted at >= this size, so
+# the recall denominators hold no sub-1 mm lesion (tests/unit/test_eval_lesions.py holds this)
+ACCEPTANCE_SCENES = ("photo", "mirrored_relit", "procedural")  # the issue's scenes (the recall bar is on
+# these, pooled); kiosk_jpeg (small JPEG face) is an extra, harder scene, reported beside them and in the
+# all-scenes pooled recall
 FULL_SEEDS = (0, 1, 2, 3, 4)  # the full run pools five seeded sets of planted images
 CREAM_BGR = np.array([222.0, 236.0, 244.0])  # whitehead / pus head colour: a diffuse creamy white (a head
 # that is not lighter than fair skin is not visible in colour at all; a clipped white would be a glint)
@@ -474,8 +480,15 @@ def summarize(t: Tally) -> dict[str, Any]:
     }
     by_scene = {sc: {f: t.scene_found[(sc, f)] / t.scene_planted[(sc, f)] for f in FAMILIES if t.scene_planted[(sc, f)]}
                 for sc in dict.fromkeys(sc for sc, _ in t.scene_planted)}
+    acc_scenes = [sc for sc in ACCEPTANCE_SCENES if any(t.scene_planted[(sc, f)] for f in FAMILIES)]
+    acc_recall = {}
+    for f in FAMILIES:
+        n = sum(t.scene_planted[(sc, f)] for sc in acc_scenes)
+        acc_recall[f] = sum(t.scene_found[(sc, f)] for sc in acc_scenes) / n if n else 0.0
+    accept["recall"] = all(acc_recall[f] >= ACCEPT_RECALL for f in FAMILIES)
+    accept["recall_incl_kiosk"] = all(fam[f]["recall"] >= ACCEPT_RECALL for f in FAMILIES)  # (beyond the issue)
     return {"rows": rows, "families": fam, "type_accuracy": type_acc, "images": t.images, "misses": t.misses,
-            "recall_by_scene": by_scene,
+            "recall_by_scene": by_scene, "recall_acceptance_scenes": acc_recall,
             "confusion": {k: dict(v) for k, v in t.confusion.items()}, "accept": accept}
 
 
@@ -496,6 +509,10 @@ def print_report(r: dict[str, Any]) -> None:
     print("\nrecall by scene:  " + "  ".join(f"{f:>9}" for f in FAMILIES))
     for sc, v in r["recall_by_scene"].items():
         print(f"  {sc:<15}" + "  ".join(f"{v.get(f, float('nan')):>9.3f}" for f in FAMILIES))
+    print("  " + "-" * 50)
+    print(f"  {'acceptance':<15}" + "  ".join(f"{r['recall_acceptance_scenes'][f]:>9.3f}" for f in FAMILIES)
+          + "   (pooled over " + ", ".join(ACCEPTANCE_SCENES) + ")")
+    print(f"  {'all scenes':<15}" + "  ".join(f"{r['families'][f]['recall']:>9.3f}" for f in FAMILIES))
     print("\nconfusion (planted -> found):")
     for k, v in r["confusion"].items():
         print(f"  {k:<20} " + ", ".join(f"{lab}: {n}" for lab, n in sorted(v.items(), key=lambda x: -x[1])))

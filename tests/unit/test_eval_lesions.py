@@ -8,10 +8,13 @@ import pytest
 
 from tests.unit.lesion_scenes import ev
 
-# Floors held by the suite. The issue's bar is recall >= 0.9 per family; pooled over all four scenes
-# (incl. the small-face JPEG kiosk frame) acne and speckle reach ~0.83 on the full run, ~0.81 on this small
-# run, so the suite holds that level with a margin and fails on any regression below it.
-RECALL_FLOOR = {"acne": 0.72, "speckle": 0.72, "mole": 0.95, "blackhead": 0.95}
+# Floors held by the suite. The issue's bar is recall >= 0.9 per family on its scenes (photo, mirrored/relit,
+# procedural): the full run (5 seeds) reaches acne 0.93 / speckle 0.93 there, and 0.85 / 0.87 pooled with the
+# extra small-face JPEG kiosk frame. This small run (seed 0, 3 images per scene: 36 acne / ~35 speckle
+# lesions on the issue's scenes) varies by ~0.08 between seeds (0.83-0.97), so the floors sit below its
+# worst seed and fail on any real regression.
+RECALL_FLOOR = {"acne": 0.75, "speckle": 0.75, "mole": 0.95, "blackhead": 0.95}  # all four scenes pooled
+ACCEPTANCE_RECALL_FLOOR = {"acne": 0.8, "speckle": 0.8, "mole": 0.95, "blackhead": 0.95}  # the issue's scenes
 MAX_CLEAN_FP = ev.ACCEPT_CLEAN_FP
 MIN_TYPE_ACCURACY = ev.ACCEPT_TYPE
 
@@ -30,6 +33,15 @@ def test_every_kind_was_planted(report) -> None:
 def test_recall(report, family: str) -> None:
     fam = report["families"][family]
     assert fam["recall"] >= RECALL_FLOOR[family], fam
+
+
+@pytest.mark.parametrize("family", ev.FAMILIES)
+def test_recall_on_the_issues_scenes(report, family: str) -> None:
+    assert report["recall_acceptance_scenes"][family] >= ACCEPTANCE_RECALL_FLOOR[family], report["recall_by_scene"]
+
+
+def test_recall_is_over_lesions_of_at_least_1_mm() -> None:
+    assert all(k.diameter_mm[0] >= ev.ACCEPT_MIN_MM for k in ev.KINDS)  # no sub-1 mm lesion in the denominators
 
 
 @pytest.mark.parametrize("family", ev.FAMILIES)
