@@ -327,6 +327,7 @@ def match(planted: list[Planted], found: list[Found], mm_to_px: float, tally: Ta
         name = p.kind.name
         tally.planted[name] += 1
         tally.scene_planted[(tally.scene, p.kind.family)] += 1
+        tally.scene_planted[(tally.scene, name)] += 1
         if best is None:
             tally.confusion[name]["missed"] += 1
             near = min(found, key=lambda f: np.hypot(f.x - p.x, f.y - p.y), default=None)
@@ -341,6 +342,7 @@ def match(planted: list[Planted], found: list[Found], mm_to_px: float, tally: Ta
         if f.family == p.kind.family:
             tally.found[name] += 1
             tally.scene_found[(tally.scene, p.kind.family)] += 1
+            tally.scene_found[(tally.scene, name)] += 1
             if f.type == p.kind.type:
                 tally.type_ok[name] += 1
     for i, f in enumerate(found):
@@ -480,8 +482,14 @@ def summarize(t: Tally) -> dict[str, Any]:
     }
     by_scene = {sc: {f: t.scene_found[(sc, f)] / t.scene_planted[(sc, f)] for f in FAMILIES if t.scene_planted[(sc, f)]}
                 for sc in dict.fromkeys(sc for sc, _ in t.scene_planted)}
+    by_scene_kind = {sc: {k.name: t.scene_found[(sc, k.name)] / t.scene_planted[(sc, k.name)] for k in KINDS
+                          if t.scene_planted[(sc, k.name)]} for sc in by_scene}
     acc_scenes = [sc for sc in ACCEPTANCE_SCENES if any(t.scene_planted[(sc, f)] for f in FAMILIES)]
     acc_recall = {}
+    acc_kind = {}
+    for k in KINDS:
+        n = sum(t.scene_planted[(sc, k.name)] for sc in acc_scenes)
+        acc_kind[k.name] = sum(t.scene_found[(sc, k.name)] for sc in acc_scenes) / n if n else 0.0
     for f in FAMILIES:
         n = sum(t.scene_planted[(sc, f)] for sc in acc_scenes)
         acc_recall[f] = sum(t.scene_found[(sc, f)] for sc in acc_scenes) / n if n else 0.0
@@ -489,6 +497,7 @@ def summarize(t: Tally) -> dict[str, Any]:
     accept["recall_incl_kiosk"] = all(fam[f]["recall"] >= ACCEPT_RECALL for f in FAMILIES)  # (beyond the issue)
     return {"rows": rows, "families": fam, "type_accuracy": type_acc, "images": t.images, "misses": t.misses,
             "recall_by_scene": by_scene, "recall_acceptance_scenes": acc_recall,
+            "recall_by_scene_kind": by_scene_kind, "recall_acceptance_scenes_kind": acc_kind,
             "confusion": {k: dict(v) for k, v in t.confusion.items()}, "accept": accept}
 
 
@@ -513,6 +522,11 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"  {'acceptance':<15}" + "  ".join(f"{r['recall_acceptance_scenes'][f]:>9.3f}" for f in FAMILIES)
           + "   (pooled over " + ", ".join(ACCEPTANCE_SCENES) + ")")
     print(f"  {'all scenes':<15}" + "  ".join(f"{r['families'][f]['recall']:>9.3f}" for f in FAMILIES))
+    scenes = list(r["recall_by_scene_kind"])
+    print("\nrecall by kind:     " + "".join(f"{sc[:14]:>15}" for sc in scenes) + f"{'acceptance':>12}")
+    for k in KINDS:
+        print(f"  {k.name:<18}" + "".join(f"{r['recall_by_scene_kind'][sc].get(k.name, float('nan')):>15.3f}"
+                                        for sc in scenes) + f"{r['recall_acceptance_scenes_kind'][k.name]:>12.3f}")
     print("\nconfusion (planted -> found):")
     for k, v in r["confusion"].items():
         print(f"  {k:<20} " + ", ".join(f"{lab}: {n}" for lab, n in sorted(v.items(), key=lambda x: -x[1])))
