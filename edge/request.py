@@ -164,11 +164,17 @@ def decode_image(data: bytes | None, limits: RequestConfig | None = None) -> Dec
                         original_height=oh, format=fmt)
 
 
-def parse_face_fields(value: str | list[str] | None) -> list[str]:
+def parse_face_fields(value: object) -> list[str]:
     """`face_field` as in the seed: comma-separated names, any order; None/'' -> []. 'all' -> every field."""
     if value is None:
         return []
-    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        items = list(value)
+    else:
+        raise SkinKioskError(ErrorKind.INVALID_PARAMETER, "face_field: a comma-separated string (or a list of "
+                             f"strings) of {','.join(FACE_FIELDS)}; got {type(value).__name__}")
     names = [v.strip() for v in items if v.strip()]
     if names == ["all"]:
         return list(FACE_FIELDS)

@@ -103,6 +103,17 @@ def test_face_fields_parsing():
     assert info.value.kind is ErrorKind.INVALID_PARAMETER and "age" in info.value.error_msg
 
 
+@pytest.mark.parametrize("value", [5, 1.5, True, {"color": 1}, ["color", 2]])
+def test_face_fields_of_the_wrong_type_are_invalid_parameters(value):
+    with pytest.raises(SkinKioskError) as info:
+        parse_face_fields(value)
+    assert info.value.kind is ErrorKind.INVALID_PARAMETER and "face_field" in info.value.error_msg
+
+
+def test_face_fields_as_a_list():
+    assert parse_face_fields(["smooth", "color"]) == ["smooth", "color"]
+
+
 @pytest.mark.parametrize("value,expected", [(None, 1), ("3", 3), (10, 10)])
 def test_max_face_num_ok(value, expected):
     assert parse_max_face_num(value) == expected
