@@ -103,6 +103,22 @@ def test_cache_lru_ttl_and_copies() -> None:
     assert ResultCache(0, 10).get(k1) is None
 
 
+def test_cache_hit_gets_fresh_face_tokens_and_is_bounded_by_bytes() -> None:
+    cache = ResultCache(100, 10.0, max_bytes=300)
+    key = cache_key(b"a", [], 1, False)
+    cache.put(key, [{"face_token": "a" * 32, "location": {"left": 1}}])
+    first, second = cache.get(key), cache.get(key)
+    assert first[0]["location"] == {"left": 1}
+    tokens = {first[0]["face_token"], second[0]["face_token"], "a" * 32}
+    assert len(tokens) == 3 and all(len(t) == 32 for t in tokens)  # random per request, never the stored one
+    for i in range(10):  # ~70 bytes each: only the newest few fit in 300 bytes
+        cache.put(cache_key(bytes([i]), [], 1, False), [{"pad": "x" * 50}])
+    assert 0 < len(cache) <= 5 and cache.size_bytes <= 300
+    assert cache.get(cache_key(bytes([9]), [], 1, False)) is not None and cache.get(key) is None
+    cache.put(key, [{"pad": "x" * 1000}])  # larger than the whole cache: not stored
+    assert cache.get(key) is None and cache.size_bytes <= 300
+
+
 def test_rate_limiter_refills() -> None:
     now = [0.0]
     limiter = RateLimiter(60, clock=lambda: now[0])
