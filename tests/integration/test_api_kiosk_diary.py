@@ -144,3 +144,23 @@ def test_scan_defaults_to_configured_kiosk_fields() -> None:
     with running(create_app(settings, live=ReplayLive(DEMO_PHOTO))) as srv:
         scan = httpx.post(srv.base_url + KIOSK + "/scan", timeout=30).json()
     assert scan["fields"] == [] and scan["envelope"]["error_code"] == 0
+
+
+def test_scan_with_unknown_profile_analyses_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An unknown profile_id is refused before the analysis: 404, and no result becomes the last scan."""
+    from edge.diary.store import DiaryStore
+
+    diary = DiaryStore(tmp_path / "diary.sqlite3", device_secret=b"k" * 32)
+    app = create_app(api_settings(workers=1, queue_size=0), live=ReplayLive(DEMO_PHOTO), diary=diary)
+    try:
+        with running(app) as srv:
+            before = httpx.get(srv.base_url + KIOSK + "/status").json()["last_result_id"]
+            unknown = httpx.post(srv.base_url + KIOSK + "/scan", json={**LOCATION_ONLY, "profile_id": "nobody"},
+                                 timeout=30)
+            assert (unknown.status_code, unknown.json()["error_code"]) == (404, ErrorKind.NOT_FOUND.code)
+            assert unknown.json()["result"] is None
+            assert app.state.api.last_scan is None
+            assert httpx.get(srv.base_url + KIOSK + "/last").status_code == 404
+            assert httpx.get(srv.base_url + KIOSK + "/status").json()["last_result_id"] == before
+    finally:
+        diary.close()

@@ -70,6 +70,10 @@ async def scan(request: Request, body: ScanRequest | None = None) -> ScanRespons
         configured = getattr(state.settings.capture, "analysis_fields", None)
         fields = list(configured) if configured is not None else Engine.available_fields()
     check_available(fields)
+    if body.profile_id and state.diary is not None:  # refuse an unknown profile before analysing anything
+        diary = state.diary
+        if await to_thread(diary.get_profile, body.profile_id) is None:
+            raise SkinKioskError(ErrorKind.NOT_FOUND, "unknown diary profile")
     frame = _live(state).capture_frame()
     if frame is None:
         raise SkinKioskError(ErrorKind.NOT_FOUND, "no camera frame yet")
