@@ -26,6 +26,7 @@ from edge.face.regions import build_regions
 from edge.runtime.manifest import ModelStore
 
 CROP_MARGIN = 1.25  # aligned crop side = this x the mesh's extent (forehead/jaw fully inside)
+BORDER_MARGIN_PX = 6  # crop px kept off the photo's edge: about the analysis filters' half-width
 
 
 @dataclass
@@ -137,10 +138,26 @@ class Engine:
         m = roi_matrix((float(mid[0]), float(mid[1])), side, roll_deg, size)
         crop = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         lm_crop = np.column_stack([landmarks[:, :2] @ m[:, :2].T + m[:, 2], landmarks[:, 2] * size / side])
-        regions = build_regions(lm_crop, size)
+        regions = build_regions(lm_crop, size, inside=self._inside_mask(image.shape[:2], m, size))
         degree = int(round(roll_deg))  # atan2 already gives [-180, 180]
         return FaceContext(image=image, to_original=to_original, detection=det, landmarks=landmarks, crop=crop,
                            crop_matrix=m, landmarks_crop=lm_crop.astype(np.float32), regions=regions, degree=degree)
+
+    @staticmethod
+    def _inside_mask(shape: tuple[int, ...], m: np.ndarray, size: int) -> np.ndarray | None:
+        """Crop pixels that come from the photo (None when all do), less a margin where the
+        replicated border would still bleed into filters."""
+        h, w = shape[:2]
+        corners = np.array([[0, 0], [size - 1, 0], [0, size - 1], [size - 1, size - 1]], np.float64)
+        inv = cv2.invertAffineTransform(m)
+        src = corners @ inv[:, :2].T + inv[:, 2]
+        if src[:, 0].min() >= 0 and src[:, 1].min() >= 0 and src[:, 0].max() <= w - 1 and src[:, 1].max() <= h - 1:
+            return None
+        ones = np.full((h, w), 255, np.uint8)
+        inside = cv2.warpAffine(ones, m, (size, size), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=0)
+        margin = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * BORDER_MARGIN_PX + 1, 2 * BORDER_MARGIN_PX + 1))
+        return cv2.erode(inside, margin)
 
     # --- whole analysis ---------------------------------------------------------------------
     def analyze(self, image: np.ndarray, fields: Iterable[str] = (), max_faces: int = 1, extended: bool = False,

@@ -136,6 +136,8 @@ class EyeAreaReader:
         none = DarkCircle(None, np.zeros((0, 2)), 0.0, (0.0, 0.0), 0.0)
         if under.sum() < MIN_PIXELS or cheek.sum() < MIN_PIXELS:
             return none
+        if not (ctx.regions.visible(f"under_eye_{side}") and ctx.regions.visible(f"cheek_{side}")):
+            return none  # cut by the photo's border: too little to compare
         l_under = float(np.median(bgr_to_lab(ctx.crop[under])[:, 0]))
         l_cheek = float(np.median(bgr_to_lab(ctx.crop[cheek])[:, 0]))
         delta_l = l_cheek - l_under
@@ -190,6 +192,8 @@ class EyeAreaReader:
         return dark, xs, ys
 
     def eye_bag(self, side: str) -> EyeBag:
+        if not self.ctx.regions.visible(f"under_eye_{side}"):
+            return EyeBag(None, np.zeros((0, 2)), 0, 0)  # cut by the photo's border
         dark, xs, ys = self.profile_grid(side)
         u = (np.arange(BAG_COLUMNS) + 0.5) / BAG_COLUMNS
         crease_row = np.full(BAG_COLUMNS, -1)

@@ -48,7 +48,7 @@ def zone_shine(ctx: FaceContext, store: ModelStore, zone: str) -> float | None:
     """Share of the zone's skin pixels that are specular highlights; None when too little shows."""
     sel = maps.zone(ctx, zone) & maps.skin_pixels(ctx, store)
     n = int(sel.sum())
-    if n < MIN_ZONE_PIXELS:
+    if n < MIN_ZONE_PIXELS or not ctx.regions.visible(zone):
         return None
     return float((sel & maps.specular_mask(ctx, store)).sum()) / n
 

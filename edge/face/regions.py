@@ -53,6 +53,7 @@ PERIORAL_GROW = 1.55  # perioral ring = lips scaled about their centre by this f
 NASOLABIAL_WIDTH = 0.07  # of W, width of the band along the ala -> mouth-corner fold
 EXCLUSION_MARGIN = 0.015  # of W, exclusion masks grown by this so natural edges stay out
 FACE_EDGE_MARGIN = 0.02  # of W, the skin mask stays this far inside the face oval
+MIN_VISIBLE_SHARE = 0.6  # a region cut by the image border below this share is not judged at all
 
 SKIN_REGIONS = ("forehead", "glabella", "crows_feet_left", "crows_feet_right", "under_eye_left",
                 "under_eye_right", "cheek_left", "cheek_right", "nose", "chin", "perioral",
@@ -67,6 +68,12 @@ class FaceRegions:
     masks: dict[str, np.ndarray] = field(default_factory=dict)
     ipd_px: float = 0.0
     face_width_px: float = 0.0
+    # Share of each skin region's pixels that lie inside the photo (1.0 unless the border cuts the face).
+    visible_share: dict[str, float] = field(default_factory=dict)
+
+    def visible(self, name: str) -> bool:
+        """True when enough of the region is in the photo to be judged (see MIN_VISIBLE_SHARE)."""
+        return self.visible_share.get(name, 1.0) >= MIN_VISIBLE_SHARE
 
     @property
     def names(self) -> list[str]:
@@ -91,8 +98,10 @@ def _band(a: np.ndarray, b: np.ndarray, width: float) -> np.ndarray:
     return np.array([a + n, b + n, b - n, a - n])
 
 
-def build_regions(landmarks: np.ndarray, size: int) -> FaceRegions:
-    """Regions from (468, 2+) landmarks already in upright crop px."""
+def build_regions(landmarks: np.ndarray, size: int, inside: np.ndarray | None = None) -> FaceRegions:
+    """Regions from (468, 2+) landmarks already in upright crop px. `inside` (uint8 0/255, crop px)
+    marks the crop pixels that come from the photo; skin regions never reach outside it (a face cut by
+    the image border must not be analysed on the padding)."""
     p = landmarks[:, :2].astype(np.float64)
 
     def pts(idx: tuple[int, ...]) -> np.ndarray:
@@ -170,12 +179,15 @@ def build_regions(landmarks: np.ndarray, size: int) -> FaceRegions:
         excluded |= cv2.dilate(masks[name], kernel)
     edge = max(int(round(FACE_EDGE_MARGIN * face_w)), 1)
     inner_face = cv2.erode(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * edge + 1, 2 * edge + 1)))
-    skin = inner_face & ~excluded
+    skin_uncut = inner_face & ~excluded
+    skin = skin_uncut & inside if inside is not None else skin_uncut
     masks["skin"] = skin
     for name in SKIN_REGIONS:
-        m = _poly_mask(size, polys[name]) & skin
+        uncut = _poly_mask(size, polys[name]) & skin_uncut
         if name == "perioral":
-            m &= ~masks["nose"]  # the ring reaches up to the nostrils: keep it off the nose
-        masks[name] = m
+            uncut &= ~masks["nose"]  # the ring reaches up to the nostrils: keep it off the nose
+        masks[name] = uncut & inside if inside is not None else uncut
+        total = int(np.count_nonzero(uncut))
+        regions.visible_share[name] = float(np.count_nonzero(masks[name])) / total if total else 0.0
     masks["exclusion"] = excluded
     return regions

@@ -154,3 +154,21 @@ def test_small_faces_on_the_whole_frame_are_not_doubled_by_tiles(engine, astrona
     assert len(faces) == 3
     centers = sorted(f["location"]["left"] + f["location"]["width"] / 2 for f in faces)
     assert [round(c / 512 - 0.5) for c in centers] == [0, 1, 2]
+
+
+def test_face_cut_by_the_border_is_not_analysed_on_padding(engine, astronaut_bgr):
+    """The aligned crop pads a face cut by the image edge; no skin region may reach the padding, and a
+    region mostly outside the photo is not judged (its side of eyesattr is empty)."""
+    cut = np.ascontiguousarray(astronaut_bgr[:, 205:])  # cuts the person's right cheek and eye corner
+    ctx = engine.face_contexts(cut)[0]
+    inv = ctx.crop_to_image_matrix
+    ys, xs = np.mgrid[0 : ctx.crop_size, 0 : ctx.crop_size]
+    outside = (xs * inv[0, 0] + ys * inv[0, 1] + inv[0, 2]) < 0
+    assert outside.any()
+    for name in ("skin", "cheek_right", "under_eye_right", "forehead"):
+        assert not (ctx.regions.mask(name) > 0)[outside].any(), name
+    assert not ctx.regions.visible("cheek_right") and ctx.regions.visible("cheek_left")
+    face = engine.analyze(cut, ["eyesattr"])[0]["eyesattr"]
+    assert face["dark_circle_right_type"] == [] and face["dark_circle_right"] == []
+    full = engine.face_contexts(astronaut_bgr)[0]
+    assert all(full.regions.visible(n) for n in ("cheek_left", "cheek_right", "forehead", "chin"))
