@@ -95,8 +95,13 @@ def _serve_api(settings: Settings, host: str, port: int, live: LiveSource | None
     app = create_app(settings, live=live if live is not None else replay_live(settings), diary=diary)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     print(f"skin-kiosk: kiosk page and API on http://{host}:{port}/ (docs at /docs)", file=sys.stderr)
+    # Not uvicorn.run: it re-raises SIGTERM after shutdown, which would kill the process (143) before
+    # the diary is closed and before serve() leaves the MQTT publisher's context.
+    from edge.api.graceful import graceful_server
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        graceful_server(config).run()
     finally:
         if diary is not None:
             diary.close()

@@ -13,14 +13,11 @@ daemon only through the LiveSource protocol); `edge.api.server.serve` hands over
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -43,30 +40,11 @@ READY_POLL_S = 0.05
 EXIT_OK = 0
 
 
-class _KioskServer:
+def _KioskServer(config: Any, on_signal: Any) -> Any:  # noqa: N802 (kept name)
     """uvicorn.Server whose signal handling stops serving without re-raising the signal afterwards."""
+    from edge.api.graceful import graceful_server
 
-    def __new__(cls, config: Any, on_signal: Any) -> Any:
-        import uvicorn
-
-        class Server(uvicorn.Server):
-            @contextlib.contextmanager
-            def capture_signals(self) -> Iterator[None]:
-                if threading.current_thread() is not threading.main_thread():
-                    yield
-                    return
-                previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-                try:
-                    yield
-                finally:
-                    for sig, handler in previous.items():
-                        signal.signal(sig, handler)
-
-            def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-                on_signal(sig)
-                super().handle_exit(sig, frame)
-
-        return Server(config)
+    return graceful_server(config, on_signal)
 
 
 def attach(app: FastAPI, service: KioskService) -> None:

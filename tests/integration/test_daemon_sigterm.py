@@ -91,3 +91,40 @@ def test_sigterm_during_analysis_loses_nothing(kiosk_dir: Path) -> None:
     visits = sqlite3.connect(kiosk_dir / "diary.sqlite3").execute("SELECT count(*) FROM visits").fetchone()[0]
     assert visits == 1, output
     assert "(auto): ok" in output
+
+
+def test_sigterm_stops_api_only_serve_with_exit_0(tmp_path: Path) -> None:
+    """capture.enabled=false serves the API and page only; SIGTERM still ends in an orderly stop (diary
+    closed, publisher context left) and exit 0, not uvicorn's re-raised signal (143)."""
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "api": {"host": "127.0.0.1", "port": port, "workers": 1},
+        "diary": {"path": str(tmp_path / "diary.sqlite3")},
+        "mqtt": {"enabled": False},
+    }))
+    env = {**os.environ, "SKIN_KIOSK_CAPTURE__ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+    env.pop("NOTIFY_SOCKET", None)
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "--config", str(config), "serve"], cwd=REPO,
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            return True
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(ready, 60.0, interval=0.2)
+        assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+    assert code == 0, (tmp_path / "serve.log").read_text()
