@@ -39,6 +39,7 @@ SPECULAR_LOCAL_RATIO = 1.12
 # ... and at most 60% of the face's median skin saturation: specular reflection adds the illuminant's
 # white to the skin colour, so shine is brighter *and* paler, while a lighter skin patch keeps its hue.
 SPECULAR_SAT_RATIO = 0.6
+MIN_SKIN_SATURATION = 8.0  # of 255: skin whose median HSV saturation is under ~3 % is a greyscale picture
 
 
 def zone(ctx: FaceContext, name: str) -> np.ndarray:
@@ -171,6 +172,8 @@ def specular_mask(ctx: FaceContext, store: ModelStore) -> np.ndarray:
     def compute(c: FaceContext) -> np.ndarray:
         t, r = texture_maps(c, store), skin_reference(c, store)
         bright = luma(c).astype(np.float32) >= SPECULAR_LOCAL_RATIO * t.luma_mean
+        if r.saturation < MIN_SKIN_SATURATION:  # a grey picture: "paler than skin" means nothing, so no
+            return np.zeros_like(bright)  # highlight can be told from bright skin
         pale = saturation(c) <= SPECULAR_SAT_RATIO * r.saturation
         return bright & pale
 

@@ -97,9 +97,11 @@ class SkinQualityAnalyzer:
         shine = {z: zone_shine(ctx, self.store, z) for z in DRYOIL_ZONES}
         texture = {z: zone_texture(ctx, self.store, z) for z in DRYOIL_ZONES}
         red = redness(ctx, self.store)
+        # A greyscale picture shows neither shine (paler than skin) nor redness: neutral, not a guess.
+        grey = maps.skin_reference(ctx, self.store).saturation < maps.MIN_SKIN_SATURATION
         part: dict[str, Any] = {"skinquality": {
-            "skin_dryoil_check": [dryoil_grade(shine[z], texture[z]) for z in DRYOIL_ZONES],
-            "skin_sensitive_check": [sensitive_grade(red["level"], red["spread"])],
+            "skin_dryoil_check": ["1" if grey else dryoil_grade(shine[z], texture[z]) for z in DRYOIL_ZONES],
+            "skin_sensitive_check": ["1" if grey else sensitive_grade(red["level"], red["spread"])],
         }}
         if extended:
             part["extended"] = {"skinquality": {

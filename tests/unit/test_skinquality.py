@@ -93,3 +93,12 @@ def test_red_cheeks_and_nose_read_sensitive(engine, ctx):
     # The same redness over the whole face is a flush of the whole face, not a sensitive pattern.
     everywhere = add_pigment(flat, hemoglobin=2 * RED_DELTA)
     assert run_field(engine, "skinquality", with_crop(ctx, everywhere))["skinquality"]["skin_sensitive_check"] == ["0"]
+
+
+def test_greyscale_picture_is_neutral_not_guessed(engine, astronaut_bgr):
+    """No colour, no shine-vs-skin or redness signal: every zone and the sensitivity read neutral."""
+    import cv2
+
+    grey = cv2.cvtColor(cv2.cvtColor(astronaut_bgr, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    quality = engine.analyze(grey, ["skinquality"])[0]["skinquality"]
+    assert quality == {"skin_dryoil_check": ["1"] * 5, "skin_sensitive_check": ["1"]}
