@@ -66,6 +66,20 @@ class Job:
     created: float = field(default_factory=time.time)
 
 
+def fit_for_analysis(image: np.ndarray, settings: Settings) -> tuple[np.ndarray, float]:
+    """The frame fitted into request.analysis_width x analysis_height (either orientation; INTER_AREA,
+    never upscaled) and the factor taking analysis px back to frame px — as edge/request.py does for
+    the API, so a 4K OpenCV/RTSP source is analysed like a 4K photo."""
+    req = settings.request
+    oh, ow = image.shape[:2]
+    long_side, short_side = max(req.analysis_width, req.analysis_height), min(req.analysis_width, req.analysis_height)
+    scale = min(1.0, long_side / max(ow, oh), short_side / min(ow, oh))
+    if scale >= 1.0:
+        return image, 1.0
+    small = cv2.resize(image, (max(1, round(ow * scale)), max(1, round(oh * scale))), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small), ow / small.shape[1]
+
+
 def _settings_fields(settings: Settings) -> list[str]:
     from edge.pipeline import Engine
 
@@ -354,7 +368,10 @@ class KioskService:
         t0 = time.perf_counter()
         visit_id = None
         try:
-            faces = engine.analyze(job.frame.main, fields, max_faces=1, extended=True)  # as a Scan: cards need scores
+            # As the API treats a photo: fitted into the analysis box, coordinates in the frame's own px.
+            image, to_original = fit_for_analysis(job.frame.main, self.settings)
+            faces = engine.analyze(image, fields, max_faces=1, extended=True,  # as a Scan: cards need scores
+                                   to_original=to_original)
             envelope = success(faces)
             if self.diary is not None and faces:
                 visit = self.diary.record_visit(faces[0])
