@@ -54,6 +54,14 @@ BILATERAL_STRONG_OD = 0.35  # ... unless its pigment contrast is this strong (a 
 LIGHT_BILATERAL_MAX = 1.0  # a light blob matched at least as strongly at the mirrored place is a highlight
 # of the face's relief (cheekbones, brow ridge, lower lids), anywhere on the face
 
+SHADOW_GREY_OD = 0.03  # a not-inflamed, moderately dark (< MOLE_MIN_DARK_OD) spot whose darkness exceeds what
+# its melanin + hemoglobin explain by this much (grey OD, the decomposition's shading axis) is a shadow (inner
+# eye corner, nose flank, fold): flat pigment (freckles, marks, patches) darkens only through its pigment;
+# very dark lesions (deep, blue-black melanin) may hold grey and are left to the rules below
+# Darkness per unit melanin / hemoglobin OD (the luma weights applied to their RGB OD vectors).
+DARK_PER_MEL = float(np.dot(les.lb.LUMA_WEIGHTS, les.lb.ref.MELANIN_OD))
+DARK_PER_HEM = float(np.dot(les.lb.LUMA_WEIGHTS, les.lb.ref.HEMOGLOBIN_OD))
+
 # --- family by colour ----------------------------------------------------------------------------------
 RED_MIN_REDNESS = 0.75  # hemoglobin >= 75 % of the pigment contrast: an inflamed (red) lesion
 BROWN_MAX_REDNESS = 0.35  # <= 35 %: brown pigment (speckle or mole); in between: red-brown
@@ -104,6 +112,11 @@ class Features:
     solidity: float = 1.0  # segment area / its convex hull's
 
     @property
+    def grey(self) -> float:
+        """Darkness not explained by the pigment contrasts (OD on the shading axis): shadows, relief."""
+        return self.dark - DARK_PER_MEL * self.mel - DARK_PER_HEM * self.hem
+
+    @property
     def redness(self) -> float:
         mel, hem = max(self.mel, 0.0), max(self.hem, 0.0)
         return hem / (mel + hem) if mel + hem > 1e-6 else 0.5
@@ -149,6 +162,8 @@ def classify(f: Features) -> tuple[str, int] | None:
     if (f.in_shaded_zone and pigment < SHADED_ZONE_FACTOR * MIN_COLOUR_OD
             and not (inflamed and f.diameter_mm >= LARGE_SPOT_MM)):
         return None  # (large patches too: shading of the nose's flanks is itself a large, soft "patch")
+    if not inflamed and f.grey >= SHADOW_GREY_OD and f.dark < MOLE_MIN_DARK_OD:
+        return None  # darker than its colour explains: a shadow tinted by the skin, not a pigmented spot
     if (f.in_fold_zone and BILATERAL_MIN <= f.bilateral <= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD
             and f.diameter_mm < LARGE_SPOT_MM  # folds and dimples are small; large patches (sunburn) may be paired
             and not inflamed):  # fold shading darkens and browns (inter-reflection), it does not redden

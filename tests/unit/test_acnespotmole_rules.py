@@ -40,13 +40,15 @@ def test_max_elongation_rejects_folds() -> None:
 def test_min_colour_contrast() -> None:
     faint = asm.MIN_COLOUR_OD * 0.8
     assert classify(f(mel=faint, hem=0.0)) is None
-    assert classify(f(mel=asm.MIN_COLOUR_OD * 1.2, hem=0.0)) == (asm.SPECKLE, asm.FRECKLE)
+    mel = asm.MIN_COLOUR_OD * 1.2
+    assert classify(f(mel=mel, hem=0.0, dark=asm.DARK_PER_MEL * mel)) == (asm.SPECKLE, asm.FRECKLE)  # (no grey)
 
 
 def test_large_spots_are_seen_at_lower_contrast() -> None:
     mid = (asm.LARGE_SPOT_MIN_COLOUR_OD + asm.MIN_COLOUR_OD) / 2
-    assert classify(f(mel=mid, hem=0.0, diameter_mm=asm.LARGE_SPOT_MM + 1)) is not None
-    assert classify(f(mel=mid, hem=0.0, diameter_mm=asm.LARGE_SPOT_MM - 1)) is None
+    pure = dict(mel=mid, hem=0.0, dark=asm.DARK_PER_MEL * mid)  # darkness all from the pigment (no grey)
+    assert classify(f(diameter_mm=asm.LARGE_SPOT_MM + 1, **pure)) is not None
+    assert classify(f(diameter_mm=asm.LARGE_SPOT_MM - 1, **pure)) is None
 
 
 def test_mole_needs_darkness() -> None:
@@ -148,6 +150,26 @@ def test_large_inflamed_patches_in_shaded_zones_are_kept() -> None:
     assert classify(sunburn) == (asm.SPECKLE, asm.SUNBURN)
     assert classify(dataclasses.replace(sunburn, diameter_mm=asm.LARGE_SPOT_MM - 1)) is None  # small: the bar holds
     assert classify(dataclasses.replace(sunburn, mel=0.12, hem=0.08)) is None  # brown: nose-flank shading
+
+
+def test_grey_is_the_darkness_the_pigment_does_not_explain() -> None:
+    assert f(dark=0.0, mel=0.0, hem=0.0).grey == 0.0
+    pure = f(mel=0.2, hem=0.1, dark=asm.DARK_PER_MEL * 0.2 + asm.DARK_PER_HEM * 0.1)
+    assert pure.grey == pytest.approx(0.0, abs=1e-9)
+    assert dataclasses.replace(pure, dark=pure.dark + 0.05).grey == pytest.approx(0.05)
+
+
+def test_shadows_tinted_like_pigment_are_not_spots() -> None:
+    mark = f(mel=0.12, hem=0.16, diameter_mm=3.0)  # red-brown acne mark, pure pigment
+    mark = dataclasses.replace(mark, dark=asm.DARK_PER_MEL * mark.mel + asm.DARK_PER_HEM * mark.hem)
+    assert classify(mark) == (asm.ACNE, asm.ACNE_MARK)
+    assert classify(dataclasses.replace(mark, dark=mark.dark + asm.SHADOW_GREY_OD + 0.01)) is None  # + a shadow
+    assert classify(dataclasses.replace(mark, dark=mark.dark + asm.SHADOW_GREY_OD - 0.01)) is not None
+    nodule = f(mel=0.0, hem=0.3, diameter_mm=6.0)  # inflamed and raised: its relief may shade it
+    nodule = dataclasses.replace(nodule, dark=asm.DARK_PER_HEM * 0.3 + asm.SHADOW_GREY_OD + 0.02)
+    assert classify(nodule) == (asm.ACNE, asm.NODULE)
+    mole = f(mel=0.6, hem=0.05, dark=0.6, diameter_mm=3.0)  # moles are dark by definition (rule above)
+    assert classify(mole) == (asm.MOLE, -1)
 
 
 def test_shaded_zones_need_stronger_colour() -> None:
