@@ -113,7 +113,7 @@ class Engine:
     def face_contexts(self, image: np.ndarray, max_faces: int = 1, to_original: float = 1.0,
                       timer: StageTimer | None = None) -> list[FaceContext]:
         with _Stage(timer, "detect"):
-            detections = self.detector.detect(image, max_faces=max_faces)
+            detections = self.detector.detect_any_orientation(image, max_faces=max_faces)
         contexts = []
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if detections else None
         for det in detections:

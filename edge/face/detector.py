@@ -227,6 +227,20 @@ class FaceDetector:
         whole.sort(key=lambda d: d.area, reverse=True)
         return whole[:max_faces]
 
+    def detect_any_orientation(self, bgr: np.ndarray, max_faces: int = 1) -> list[Detection]:
+        """`detect()`, and when it finds nothing, again on the picture turned by 180 and +-90 degrees
+        (BlazeFace only finds roughly upright faces; phone photos without EXIF can be sideways).
+        Boxes and keypoints are mapped back to `bgr`'s pixels."""
+        found = self.detect(bgr, max_faces)
+        if found:
+            return found
+        h, w = bgr.shape[:2]
+        for code in (cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE):
+            found = self.detect(cv2.rotate(bgr, code), max_faces)
+            if found:
+                return [_unrotate(d, code, w, h) for d in found]
+        return []
+
     def _detect_tiles(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         h, w = rgb.shape[:2]
         model = self._model(FULL_RANGE)
@@ -241,6 +255,24 @@ class FaceDetector:
                     kps = kps + np.array([x0, y0], dtype=np.float32)
                     out.append((boxes, kps, scores))
         return out
+
+
+def _unrotate(det: Detection, code: int, w: int, h: int) -> Detection:
+    """A detection on cv2.rotate(image, code) mapped back to the w x h image."""
+
+    def back(pts: np.ndarray) -> np.ndarray:
+        x, y = pts[:, 0], pts[:, 1]
+        if code == cv2.ROTATE_180:
+            return np.column_stack([w - 1 - x, h - 1 - y])
+        if code == cv2.ROTATE_90_CLOCKWISE:  # (x, y) -> (h-1-y, x)
+            return np.column_stack([y, h - 1 - x])
+        return np.column_stack([w - 1 - y, x])  # counter-clockwise: (x, y) -> (y, w-1-x)
+
+    b = det.box
+    corners = back(np.array([[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]], np.float64))
+    box = np.array([*corners.min(0), *corners.max(0)], np.float32)
+    return Detection(box=box, keypoints=back(det.keypoints.astype(np.float64)).astype(np.float32), score=det.score,
+                     source=det.source)
 
 
 def _merge(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], iou: float) -> list[Detection]:

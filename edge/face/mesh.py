@@ -22,6 +22,9 @@ RIGHT_EYE_CONTOUR = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 15
 LEFT_EYE_CONTOUR = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
 
 ROI_SCALE = 1.5  # MediaPipe's face ROI is 1.5x the face box (room for the whole mesh)
+# The half-turned crop wins only with a clearly higher presence logit: on upright faces the right way
+# scores ~+27 and the turned one ~+2..6; on upside-down faces the reverse (measured on rotated portraits).
+FLIP_LOGIT_MARGIN = 1.0
 
 
 @dataclass
@@ -65,28 +68,36 @@ class FaceMesh:
             raise ValueError("face landmark model must output 468 x 3 values")
 
     def _run(self, rgb: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, float]:
+        """Landmarks in image px and the presence *logit* for the crop `m` cuts out of `rgb`."""
         crop = cv2.warpAffine(rgb, m, (self.size, self.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         out = self.model.run(crop.astype(np.float32)[None] / 255.0)
         pts = out[self.landmark_name].reshape(468, 3).astype(np.float64)
         logit = float(np.clip(out[self.presence_name].reshape(-1)[0], -60, 60))
-        presence = 1.0 / (1.0 + math.exp(-logit))
         inv = invert_affine(m)
         xy = pts[:, :2] @ inv[:, :2].T + inv[:, 2]
         scale = math.hypot(inv[0, 0], inv[1, 0])
         landmarks = np.column_stack([xy, pts[:, 2] * scale]).astype(np.float32)
-        return landmarks, presence
+        return landmarks, logit
 
     def detect(self, rgb: np.ndarray, detection: Detection) -> MeshResult:
         kp = detection.keypoints
         roll = roll_degrees(kp[0], kp[1])
         cx, cy = (detection.box[0] + detection.box[2]) / 2, (detection.box[1] + detection.box[3]) / 2
         side = max(detection.width, detection.height) * ROI_SCALE
-        landmarks, presence = self._run(rgb, roi_matrix((float(cx), float(cy)), float(side), roll, self.size))
-        # Second pass on the ROI from the mesh itself (rotation from the outer eye corners).
-        landmarks, presence = self._run(rgb, self.roi_from_landmarks(landmarks))
+        best: tuple[float, np.ndarray] | None = None
+        # BlazeFace's eye keypoints are unreliable on faces turned past ~90 deg (upside-down photos), so
+        # the crop is also tried turned half round; the mesh's presence logit tells which is upright.
+        for candidate in (roll, roll + 180.0):
+            landmarks, _ = self._run(rgb, roi_matrix((float(cx), float(cy)), float(side), candidate, self.size))
+            # Second pass on the ROI from the mesh itself (rotation from the outer eye corners).
+            landmarks, logit = self._run(rgb, self.roi_from_landmarks(landmarks))
+            if best is None or logit > best[0] + FLIP_LOGIT_MARGIN:
+                best = (logit, landmarks)
+        logit, landmarks = best
         right = landmarks[list(RIGHT_EYE_CONTOUR), :2].mean(0)
         left = landmarks[list(LEFT_EYE_CONTOUR), :2].mean(0)
-        return MeshResult(landmarks=landmarks, presence=presence, roll_deg=roll_degrees(right, left))
+        return MeshResult(landmarks=landmarks, presence=1.0 / (1.0 + math.exp(-logit)),
+                          roll_deg=roll_degrees(right, left))
 
     def roi_from_landmarks(self, landmarks: np.ndarray) -> np.ndarray:
         roll = roll_degrees(landmarks[RIGHT_EYE_OUTER], landmarks[LEFT_EYE_OUTER])

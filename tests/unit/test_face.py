@@ -172,3 +172,18 @@ def test_face_cut_by_the_border_is_not_analysed_on_padding(engine, astronaut_bgr
     assert face["dark_circle_right_type"] == [] and face["dark_circle_right"] == []
     full = engine.face_contexts(astronaut_bgr)[0]
     assert all(full.regions.visible(n) for n in ("cheek_left", "cheek_right", "forehead", "chin"))
+
+
+@pytest.mark.parametrize("turn,expected", [(cv2.ROTATE_180, 180), (cv2.ROTATE_90_CLOCKWISE, 90),
+                                           (cv2.ROTATE_90_COUNTERCLOCKWISE, -90)])
+def test_sideways_and_upside_down_photos(engine, astronaut_bgr, turn, expected):
+    """A phone photo without EXIF can arrive turned: the face is still found, `degree` says how it is
+    turned, and the mesh is upright on the face (eyes above the mouth in the face's own frame)."""
+    upright = engine.analyze(astronaut_bgr)[0]["location"]["degree"]
+    img = cv2.rotate(astronaut_bgr, turn)
+    face = engine.analyze(img)[0]
+    diff = (face["location"]["degree"] - upright - expected + 180) % 360 - 180
+    assert abs(diff) <= 8
+    ctx = engine.face_contexts(img)[0]
+    lm = ctx.landmarks_crop
+    assert lm[152, 1] > lm[10, 1] and lm[13, 1] > lm[168, 1]  # chin below forehead, mouth below nose bridge
