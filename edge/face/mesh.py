@@ -25,6 +25,7 @@ ROI_SCALE = 1.5  # MediaPipe's face ROI is 1.5x the face box (room for the whole
 # The half-turned crop wins only with a clearly higher presence logit: on upright faces the right way
 # scores ~+27 and the turned one ~+2..6; on upside-down faces the reverse (measured on rotated portraits).
 FLIP_LOGIT_MARGIN = 1.0
+UPRIGHT_LOGIT = 15.0  # a first mesh this sure (upright faces measured 27-29) skips the half-turned try
 
 
 @dataclass
@@ -93,6 +94,8 @@ class FaceMesh:
             landmarks, logit = self._run(rgb, self.roi_from_landmarks(landmarks))
             if best is None or logit > best[0] + FLIP_LOGIT_MARGIN:
                 best = (logit, landmarks)
+            if best[0] >= UPRIGHT_LOGIT:
+                break  # clearly an upright face mesh: no need to try the other way round
         logit, landmarks = best
         right = landmarks[list(RIGHT_EYE_CONTOUR), :2].mean(0)
         left = landmarks[list(LEFT_EYE_CONTOUR), :2].mean(0)
