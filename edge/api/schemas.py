@@ -136,7 +136,7 @@ class ForgetResponse(BaseModel):
 class ProfileCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    pin: str | None = Field(None, description="Optional PIN (4-128 characters) to reopen the diary.")
+    pin: str | None = Field(None, description="Optional PIN (6-128 characters) to reopen the diary.")
 
 
 class ProfileLogin(BaseModel):

@@ -9,7 +9,7 @@ Each visit and its outbound message are written in one transaction, as is a prof
 its tombstone. This module never talks to a broker: edge/sync drains the outbox.
 
     store = DiaryStore("var/diary.sqlite3", device_id="kiosk-7")
-    profile = store.create_profile(pin="4821")
+    profile = store.create_profile(pin="482193")
     store.record_visit(face, profile_id=profile.id)
     store.history(profile.id)           # oldest first, for trends
     store.delete_profile(profile.id)    # local rows gone, tombstone queued for the cloud
@@ -37,7 +37,7 @@ from edge.diary.outbox import DEFAULT_MAX_ROWS, Outbox, OutboxStats
 if TYPE_CHECKING:
     from edge.config import Settings
 
-PIN_MIN_LEN = 4
+PIN_MIN_LEN = 6  # 10**6 numeric PINs; with the API's failed-PIN throttle guessing one is hopeless
 PIN_MAX_LEN = 128
 # scrypt at n=2**14, r=8 costs ~16 MiB and tens of ms on a Pi: slow for guessing, fine for a kiosk.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -53,11 +53,12 @@ class UnknownProfileError(DiaryError, LookupError):
 
 
 class PinTakenError(DiaryError, ValueError):
-    """Another profile already uses this PIN; a PIN must find exactly one diary."""
+    """Another profile already uses this PIN; a PIN must find exactly one diary. Callers facing the
+    public must not tell this apart from InvalidPinError (it reveals that the PIN opens a diary)."""
 
 
 class InvalidPinError(DiaryError, ValueError):
-    """A PIN must be 4–128 printable characters."""
+    """A PIN must be 6–128 printable characters."""
 
 
 @dataclass(frozen=True)

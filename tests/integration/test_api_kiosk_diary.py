@@ -72,7 +72,10 @@ def test_diary_profile_scan_history_and_delete(server: Server) -> None:
     profile = created.json()
     assert profile["has_pin"] is True
     taken = httpx.post(base + DIARY + "/profiles", json={"pin": "482913"})
-    assert taken.json()["error_code"] == ErrorKind.INVALID_PARAMETER.code
+    malformed = httpx.post(base + DIARY + "/profiles", json={"pin": "4829"})
+    # A taken PIN is answered exactly like a malformed one: the answer does not say "this PIN exists".
+    assert (taken.status_code, taken.json()["error_code"]) == (400, ErrorKind.INVALID_PARAMETER.code)
+    assert (taken.status_code, taken.json()["error_msg"]) == (malformed.status_code, malformed.json()["error_msg"])
     assert httpx.post(base + DIARY + "/login", json={"pin": "482913"}).json()["profile_id"] == profile["profile_id"]
     assert httpx.post(base + DIARY + "/login", json={"pin": "000000"}).json()["error_code"] == ErrorKind.NOT_FOUND.code
 
@@ -162,5 +165,49 @@ def test_scan_with_unknown_profile_analyses_nothing(tmp_path) -> None:  # type: 
             assert app.state.api.last_scan is None
             assert httpx.get(srv.base_url + KIOSK + "/last").status_code == 404
             assert httpx.get(srv.base_url + KIOSK + "/status").json()["last_result_id"] == before
+    finally:
+        diary.close()
+
+
+def test_pin_brute_force_from_loopback_is_stopped(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The kiosk's loopback exemption does not cover PIN guessing: after a few failed logins (or creations
+    that hit a taken PIN) every attempt, the right PIN included, gets 429 RATE_LIMITED + Retry-After."""
+    from edge.api.pin_throttle import PinThrottle
+    from edge.diary.store import DiaryStore
+
+    diary = DiaryStore(tmp_path / "diary.sqlite3", device_secret=b"k" * 32)
+    app = create_app(api_settings(workers=1, queue_size=0), diary=diary)
+    try:
+        with running(app) as srv:
+            base = srv.base_url + DIARY
+            victim = httpx.post(base + "/profiles", json={"pin": "904217"}).json()
+            bound = PinThrottle().client_max
+            answers = [httpx.post(base + "/login", json={"pin": f"{guess:06d}"}) for guess in range(bound + 3)]
+            codes = [a.json()["error_code"] for a in answers]
+            assert codes[:bound] == [ErrorKind.NOT_FOUND.code] * bound
+            assert codes[bound:] == [ErrorKind.RATE_LIMITED.code] * 3
+            limited = answers[-1]
+            assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+            right = httpx.post(base + "/login", json={"pin": "904217"})
+            assert right.status_code == 429 and "profile_id" not in right.json()
+            assert httpx.post(base + "/profiles", json={"pin": "904217"}).status_code == 429
+            assert victim["has_pin"] is True
+    finally:
+        diary.close()
+
+
+def test_creating_profiles_with_taken_pins_counts_as_failed_attempts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from edge.api.pin_throttle import PinThrottle
+    from edge.diary.store import DiaryStore
+
+    diary = DiaryStore(tmp_path / "diary.sqlite3", device_secret=b"k" * 32)
+    app = create_app(api_settings(workers=1, queue_size=0), diary=diary)
+    try:
+        with running(app) as srv:
+            base = srv.base_url + DIARY
+            assert httpx.post(base + "/profiles", json={"pin": "551906"}).status_code == 201
+            for _ in range(PinThrottle().client_max):
+                assert httpx.post(base + "/profiles", json={"pin": "551906"}).status_code == 400
+            assert httpx.post(base + "/login", json={"pin": "551906"}).status_code == 429
     finally:
         diary.close()

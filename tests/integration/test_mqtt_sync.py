@@ -145,7 +145,7 @@ def test_delete_my_data_sends_a_tombstone_and_withholds_unsent_visits(
     collector = collector_factory(broker.port)
     config = write_kiosk_config(tmp_path / "kiosk", broker.port)
     with open_store(config) as store:
-        profile = store.create_profile(pin="2468")
+        profile = store.create_profile(pin="246813")
         sent = record_visits(store, 3, profile.id)
         publisher = publisher_factory(config)
         assert collector.wait_for_ids(sent, timeout=10)

@@ -165,10 +165,10 @@ def test_a_pin_finds_its_profile_and_is_stored_only_as_a_salted_hash(store: Diar
 
 
 def test_a_pin_must_be_unique_and_sensible(store: DiaryStore) -> None:
-    store.create_profile(pin="2580")
+    store.create_profile(pin="258013")
     with pytest.raises(PinTakenError):
-        store.create_profile(pin="2580")
-    for bad in ["", "12", "    ", "12\n34"]:
+        store.create_profile(pin="258013")
+    for bad in ["", "12", "2580", "12345", "      ", "123\n456"]:  # at least 6 characters
         with pytest.raises(InvalidPinError):
             store.create_profile(pin=bad)
     assert store.create_profile().has_pin is False
@@ -178,13 +178,13 @@ def test_a_pin_must_be_unique_and_sensible(store: DiaryStore) -> None:
 
 
 def test_delete_my_data_removes_rows_withdraws_unsent_visits_and_queues_a_tombstone(store: DiaryStore) -> None:
-    keep, gone = store.create_profile(), store.create_profile(pin="7391")
+    keep, gone = store.create_profile(), store.create_profile(pin="739104")
     store.record_visit(face(), profile_id=keep.id)
     visit = store.record_visit(face(), profile_id=gone.id, opt_in_tracking=True)
     assert store.delete_profile(gone.id) is True
 
     assert store.get_profile(gone.id) is None and store.history(gone.id) == []
-    assert store.visit_detail(visit.id) is None and store.find_profile_by_pin("7391") is None
+    assert store.visit_detail(visit.id) is None and store.find_profile_by_pin("739104") is None
     payloads = outbox_payloads(store)
     subject = pseudonymize(gone.id, SECRET)
     assert [p["kind"] for p in payloads] == ["visit", "tombstone"]

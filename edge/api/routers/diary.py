@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from edge.api.pin_throttle import PinThrottle
 from edge.api.routers.deps import require_kiosk_access
 from edge.api.schemas import (
     DeleteOut,
@@ -25,6 +26,7 @@ from edge.api.state import ApiState, get_state, to_thread
 from edge.errors import ErrorKind, SkinKioskError
 
 MAX_HISTORY = 500
+PIN_REFUSED = "pin: this PIN cannot be used; choose another of 6-128 characters"
 
 router = APIRouter(prefix="/api/v1/diary", tags=["diary"], dependencies=[Depends(require_kiosk_access)],
                    responses={400: {"model": Envelope}, 404: {"model": Envelope}})
@@ -58,26 +60,48 @@ async def diary_status(request: Request) -> DiaryStatus:
     return DiaryStatus(available=get_state(request).diary is not None)
 
 
-@router.post("/profiles", response_model=ProfileOut, status_code=201)
+def _throttle(request: Request) -> PinThrottle:
+    """The app's failed-PIN throttle (one per app, made on first use)."""
+    throttle = getattr(request.app.state, "pin_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.pin_throttle = PinThrottle()
+    return throttle
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/profiles", response_model=ProfileOut, status_code=201, responses={429: {"model": Envelope}})
 async def create_profile(request: Request, body: ProfileCreate | None = None) -> ProfileOut:
-    """A new pseudonymous profile (random id); with a PIN it can be reopened later."""
-    from edge.diary.store import DiaryError
+    """A new pseudonymous profile (random id); with a PIN it can be reopened later. A PIN that cannot be
+    used (malformed, or already someone's) gets one and the same answer; a taken one also counts as a
+    failed PIN attempt, so creating profiles cannot enumerate PINs faster than logging in."""
+    from edge.diary.store import DiaryError, PinTakenError
 
     diary = _diary(get_state(request))
     pin = body.pin if body else None
+    if pin is not None:
+        _throttle(request).check(_client(request))
     try:
         profile = await to_thread(diary.create_profile, pin)
-    except DiaryError as exc:  # invalid or already used PIN
-        raise SkinKioskError(ErrorKind.INVALID_PARAMETER, f"pin: {exc}") from None
+    except DiaryError as exc:
+        if isinstance(exc, PinTakenError):
+            _throttle(request).failure(_client(request))
+        raise SkinKioskError(ErrorKind.INVALID_PARAMETER, PIN_REFUSED) from None
     return _profile_out(profile)
 
 
-@router.post("/login", response_model=ProfileOut)
+@router.post("/login", response_model=ProfileOut, responses={429: {"model": Envelope}})
 async def login(request: Request, body: ProfileLogin) -> ProfileOut:
-    """Find a profile by its PIN."""
+    """Find a profile by its PIN. Failed attempts are throttled for every client, loopback included
+    (edge/api/pin_throttle.py): 429 RATE_LIMITED with Retry-After while locked out."""
     diary = _diary(get_state(request))
+    throttle, client = _throttle(request), _client(request)
+    throttle.check(client)
     profile = await to_thread(diary.find_profile_by_pin, body.pin)
     if profile is None:
+        throttle.failure(client)
         raise SkinKioskError(ErrorKind.NOT_FOUND, "no diary with this PIN")
     return _profile_out(profile)
 

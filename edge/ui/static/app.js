@@ -486,7 +486,7 @@ function askPin(title, text) {
 
 async function diaryNew() {
   touch();
-  const pin = await askPin("Start a skin diary", "Choose a PIN to find your diary next time (optional: leave empty).");
+  const pin = await askPin("Start a skin diary", "Choose a PIN of at least 6 digits to find your diary next time (optional: leave empty).");
   if (pin === null) return;
   try {
     const p = await api("/diary/profiles", { json: pin ? { pin } : {} });
@@ -503,7 +503,10 @@ async function diaryOpen() {
     const p = await api("/diary/login", { json: { pin } });
     setProfile(p.profile_id);
     banner("Welcome back: your diary is open.", true);
-  } catch (e) { banner(e.status === 404 ? "No diary with this PIN." : e.message); }
+  } catch (e) {
+    banner(e.status === 404 ? "No diary with this PIN."
+      : e.status === 429 ? "Too many wrong PINs: please try again later." : e.message);
+  }
 }
 
 async function renderTrend() {
