@@ -61,7 +61,7 @@ def test_published_payloads_hold_only_metrics_and_match_the_schema(
     config = write_kiosk_config(tmp_path / "kiosk", broker.port)
     faces = [sample_face(i) for i in range(6)]
     with DiaryStore.from_settings(load_settings(config)) as store:
-        profile = store.create_profile(pin="13579")
+        profile = store.create_profile(pin="135791")
         ids = {store.record_visit(face, profile_id=profile.id if i % 2 else None,
                                   opt_in_tracking=bool(i % 2)).id for i, face in enumerate(faces)}
         publisher_factory(config)
