@@ -158,3 +158,33 @@ def test_eye_bag_rule():
     assert ea.classify_eye_bag(ea.BAG_MIN_COLUMNS - 1, 0) is None
     assert ea.classify_eye_bag(0, ea.TROUGH_MIN_COLUMNS) == ea.TEAR_TROUGH
     assert ea.classify_eye_bag(ea.BAG_MIN_COLUMNS, ea.TROUGH_MIN_COLUMNS) == ea.MIXED
+
+
+def _plant_one_side(bgr: np.ndarray, ctx, kind: str, persons_left: bool) -> np.ndarray:
+    """DARKENING_OD[kind] under ONE eye, chosen by position, not by region name: the person's left eye is
+    the under-eye region at larger x in the unmirrored photo (so a left/right swap anywhere shows)."""
+    import cv2
+
+    polys = [ctx.crop_to_original(ctx.regions.polygon(f"under_eye_{s}")) for s in ("left", "right")]
+    polys.sort(key=lambda p: p[:, 0].mean())
+    poly = polys[1] if persons_left else polys[0]
+    h, w = bgr.shape[:2]
+    soft = np.zeros((h, w), np.float32)
+    cv2.fillPoly(soft, [np.round(poly).astype(np.int32)], 1.0)
+    soft = cv2.GaussianBlur(soft, (0, 0), max(0.5 / ctx.mm_per_px / ctx.crop_px_per_image_px, 1.0))
+    factor = np.exp(-soft[..., None] * ev.DARKENING_OD[kind][::-1].astype(np.float32))
+    return np.clip(bgr.astype(np.float32) * factor + 0.5, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("persons_left", [True, False], ids=["persons_left", "persons_right"])
+@pytest.mark.parametrize("kind", list(ev.DARKENING_OD))
+def test_dark_circle_under_one_eye_is_reported_on_that_side(engine, portrait, portrait_ctx, kind, persons_left):
+    face = engine.analyze(_plant_one_side(portrait, portrait_ctx, kind, persons_left), ["eyesattr"])[0]
+    attrs, loc = face["eyesattr"], face["location"]
+    want = ev.DARK_CIRCLE_TYPE[kind]
+    found, clear = ("left", "right") if persons_left else ("right", "left")
+    assert attrs[f"dark_circle_{found}_type"] == [want]
+    assert attrs[f"dark_circle_{clear}_type"] == [] and attrs[f"dark_circle_{clear}"] == []
+    centre_x = loc["left"] + loc["width"] / 2
+    mean_x = np.mean([p["x"] for p in attrs[f"dark_circle_{found}"]])
+    assert (mean_x > centre_x) == persons_left  # the person's left eye: larger x in the unmirrored photo
