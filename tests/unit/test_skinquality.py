@@ -102,3 +102,33 @@ def test_greyscale_picture_is_neutral_not_guessed(engine, astronaut_bgr):
     grey = cv2.cvtColor(cv2.cvtColor(astronaut_bgr, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     quality = engine.analyze(grey, ["skinquality"])[0]["skinquality"]
     assert quality == {"skin_dryoil_check": ["1"] * 5, "skin_sensitive_check": ["1"]}
+
+
+def _cheek_at(ctx, persons_left: bool) -> np.ndarray:
+    """The cheek zone found by position, not by name: the person's left cheek lies at larger x than the
+    face centre in the unmirrored photo (original px), the right one at smaller x."""
+    centre_x = ctx.crop_to_original(np.array([[ctx.crop_size / 2, ctx.crop_size / 2]]))[0, 0]
+    for name in ("cheek_left", "cheek_right"):
+        ys, xs = np.nonzero(maps.zone(ctx, name))
+        x = ctx.crop_to_original(np.array([[xs.mean(), ys.mean()]]))[0, 0]
+        if (x > centre_x) == persons_left:
+            return maps.zone(ctx, name)
+    raise AssertionError("no cheek on that side of the face")
+
+
+@pytest.mark.parametrize("persons_left", [True, False], ids=["persons_left", "persons_right"])
+def test_shine_on_one_cheek_makes_only_that_persons_cheek_oily(engine, ctx, baseline, persons_left):
+    """skin_dryoil_check order: forehead, nose, left cheek, right cheek, chin (the person's sides)."""
+    want, other = (2, 3) if persons_left else (3, 2)
+    assert baseline["skin_dryoil_check"][want] != "2", "the test photo's cheek must not start oily"
+    crop = ctx.crop.astype(np.float64)
+    clean = _cheek_at(ctx, persons_left) & maps.skin_pixels(with_crop(ctx), engine.store)
+    ys, xs = np.nonzero(clean)
+    rng = np.random.default_rng(7)
+    alpha = np.zeros(crop.shape[:2])
+    for i in rng.choice(len(xs), 10, replace=False):  # ten glints of ~3 mm
+        alpha = np.maximum(alpha, 0.85 * gaussian_blob(crop.shape[:2], (xs[i], ys[i]), 5.0))
+    shiny = (crop * (1 - alpha[..., None]) + 250.0 * alpha[..., None]).round().astype(np.uint8)
+    got = run_field(engine, "skinquality", with_crop(ctx, shiny))["skinquality"]["skin_dryoil_check"]
+    assert got[want] == "2", got
+    assert got[other] != "2", got
