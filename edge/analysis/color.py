@@ -23,6 +23,10 @@ ITA_ZONES = ("cheek_left", "cheek_right", "forehead")  # the standard ITA measur
 # Fewer clean pixels than this in the ITA zones (hair over the forehead and a turned head): widen the
 # selection to all clean skin, then to the whole skin region.
 MIN_PIXELS = 200
+# ITA is a colour *measurement*: it holds only for a fair exposure and a colour picture. Outside these
+# bounds `extended.color.reliable` is false (the grade is still given, as the seed's API always does).
+RELIABLE_L_RANGE = (35.0, 90.0)  # skin L* from the darkest to the lightest skin under fair light
+RELIABLE_MIN_CHROMA = 4.0  # skin's median sqrt(a*^2 + b*^2); greyscale pictures have ~0
 
 
 def skin_tone_pixels(ctx: FaceContext, store: ModelStore) -> np.ndarray:
@@ -34,6 +38,12 @@ def skin_tone_pixels(ctx: FaceContext, store: ModelStore) -> np.ndarray:
     if sel.sum() < MIN_PIXELS:
         sel = maps.zone(ctx, "skin")
     return sel
+
+
+def is_reliable(lightness: float, a_star: float, b_star: float) -> bool:
+    """Whether the skin's median colour was measured under conditions ITA is defined for."""
+    chroma = float(np.hypot(a_star, b_star))
+    return RELIABLE_L_RANGE[0] <= lightness <= RELIABLE_L_RANGE[1] and chroma >= RELIABLE_MIN_CHROMA
 
 
 @register("color")
@@ -59,5 +69,6 @@ class ColorAnalyzer:
             part["extended"] = {"color": {
                 "ita_deg": round(m["ita_deg"], 1), "class_name": ITA_CLASS_NAMES[grade - 1],
                 "lab_median": [round(m["L"], 1), round(m["a"], 1), round(m["b"], 1)], "pixels": m["pixels"],
+                "reliable": is_reliable(m["L"], m["a"], m["b"]),
             }}
         return part

@@ -106,3 +106,21 @@ def test_jpeg70_keeps_color(engine, astronaut_bgr, baseline):
 def test_default_output_is_seed_shape(engine, ctx):
     part = run_field(engine, "color", ctx)
     assert set(part) == {"skin"} and isinstance(part["skin"]["color"], int) and 1 <= part["skin"]["color"] <= 6
+
+
+def test_reliability_flag_marks_greyscale_and_overexposed_measurements():
+    from edge.analysis.color import is_reliable
+
+    assert is_reliable(70.0, 10.0, 18.0)  # typical light skin
+    assert is_reliable(38.0, 12.0, 15.0)  # dark skin, fair light
+    assert not is_reliable(70.0, 0.5, 1.0)  # greyscale picture
+    assert not is_reliable(97.0, 3.0, 6.0)  # washed out
+
+
+def test_extended_color_says_when_a_grey_photo_cannot_be_measured(engine, astronaut_bgr):
+    import cv2
+
+    colour = engine.analyze(astronaut_bgr, ["color"], extended=True)[0]["extended"]["color"]
+    grey_img = cv2.cvtColor(cv2.cvtColor(astronaut_bgr, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    grey = engine.analyze(grey_img, ["color"], extended=True)[0]["extended"]["color"]
+    assert colour["reliable"] is True and grey["reliable"] is False
