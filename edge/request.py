@@ -153,15 +153,22 @@ def decode_image(data: bytes | None, limits: RequestConfig | None = None) -> Dec
         raise SkinKioskError(ErrorKind.UNDECODABLE_IMAGE)
     img = _apply_orientation(img, orientation)
     oh, ow = img.shape[:2]
-    long_side, short_side = max(limits.analysis_width, limits.analysis_height), min(limits.analysis_width, limits.analysis_height)
+    analysed, to_original = fit_for_analysis(img, limits)
+    return DecodedImage(image=analysed, to_original=to_original, original_width=ow, original_height=oh, format=fmt)
+
+
+def fit_for_analysis(image: np.ndarray, limits: RequestConfig) -> tuple[np.ndarray, float]:
+    """The image fitted into analysis_width x analysis_height (either orientation; INTER_AREA, never
+    upscaled) and the factor taking analysis px back to the image's own px. Used for uploads and for
+    camera frames alike, so a 4K frame is analysed like a 4K photo."""
+    oh, ow = image.shape[:2]
+    long_side = max(limits.analysis_width, limits.analysis_height)
+    short_side = min(limits.analysis_width, limits.analysis_height)
     scale = min(1.0, long_side / max(ow, oh), short_side / min(ow, oh))
-    if scale < 1.0:
-        img = cv2.resize(img, (max(1, round(ow * scale)), max(1, round(oh * scale))), interpolation=cv2.INTER_AREA)
-        to_original = ow / img.shape[1]
-    else:
-        to_original = 1.0
-    return DecodedImage(image=np.ascontiguousarray(img), to_original=to_original, original_width=ow,
-                        original_height=oh, format=fmt)
+    if scale >= 1.0:
+        return np.ascontiguousarray(image), 1.0
+    small = cv2.resize(image, (max(1, round(ow * scale)), max(1, round(oh * scale))), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small), ow / small.shape[1]
 
 
 def parse_face_fields(value: object) -> list[str]:

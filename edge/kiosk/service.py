@@ -35,6 +35,7 @@ from edge.kiosk.flow import Backoff, FpsMeter, LatestFrame
 from edge.kiosk.notify import Heartbeats
 from edge.kiosk.quality import GateReason, GateResult, QualityGate
 from edge.kiosk.tracker import FaceTracker, HeadPose, Track
+from edge.request import fit_for_analysis
 
 if TYPE_CHECKING:
     from edge.config import Settings
@@ -64,20 +65,6 @@ class Job:
     trigger: str
     frame: Frame
     created: float = field(default_factory=time.time)
-
-
-def fit_for_analysis(image: np.ndarray, settings: Settings) -> tuple[np.ndarray, float]:
-    """The frame fitted into request.analysis_width x analysis_height (either orientation; INTER_AREA,
-    never upscaled) and the factor taking analysis px back to frame px — as edge/request.py does for
-    the API, so a 4K OpenCV/RTSP source is analysed like a 4K photo."""
-    req = settings.request
-    oh, ow = image.shape[:2]
-    long_side, short_side = max(req.analysis_width, req.analysis_height), min(req.analysis_width, req.analysis_height)
-    scale = min(1.0, long_side / max(ow, oh), short_side / min(ow, oh))
-    if scale >= 1.0:
-        return image, 1.0
-    small = cv2.resize(image, (max(1, round(ow * scale)), max(1, round(oh * scale))), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(small), ow / small.shape[1]
 
 
 def _settings_fields(settings: Settings) -> list[str]:
@@ -369,7 +356,7 @@ class KioskService:
         visit_id = None
         try:
             # As the API treats a photo: fitted into the analysis box, coordinates in the frame's own px.
-            image, to_original = fit_for_analysis(job.frame.main, self.settings)
+            image, to_original = fit_for_analysis(job.frame.main, self.settings.request)
             faces = engine.analyze(image, fields, max_faces=1, extended=True,  # as a Scan: cards need scores
                                    to_original=to_original)
             envelope = success(faces)
