@@ -55,3 +55,28 @@ def test_type_accuracy(report) -> None:
 
 def test_report_has_confusion_matrix(report) -> None:
     assert set(report["confusion"]) == {k.name for k in ev.KINDS}
+
+
+# The clean-face bar on held-out-like captures: each real-photo scene (photo, mirrored_relit, kiosk_jpeg)
+# shifted / rescaled / rolled / re-exposed / re-JPEGed (seeded). The full jitter set (8 variants per scene,
+# ~5 s) runs here rather than the script's --small 3, whose variants happen to pass while the full set does not.
+JITTER_MEASURED = {  # family -> (max per image, total over 24 images), seed ev.JITTER_SEED, measured 2026-11-24
+    "acne": (2, 12), "speckle": (3, 13), "mole": (1, 1), "blackhead": (0, 0)}
+JITTER_OVER_BAR = {f for f, (worst, _) in JITTER_MEASURED.items() if worst > MAX_CLEAN_FP}
+
+
+@pytest.fixture(scope="module")
+def jitter_report(engine):
+    return ev.clean_jitter(n=ev.JITTER_N, engine=engine, verbose=False)
+
+
+@pytest.mark.parametrize("family", [
+    pytest.param(f, marks=pytest.mark.xfail(
+        strict=True, reason=f"clean jitter over the issue's bar (<= {MAX_CLEAN_FP} per family per clean image): "
+        f"{f} max {JITTER_MEASURED[f][0]} per image, {JITTER_MEASURED[f][1]} over 24 jittered clean images "
+        "(acne: 2 on mirrored_relit; speckle: 3 on mirrored_relit, 2 on kiosk_jpeg); reported, the lead decides"))
+    if f in JITTER_OVER_BAR else f for f in ev.FAMILIES])
+def test_false_positives_on_jittered_clean_faces(jitter_report, family: str) -> None:
+    assert jitter_report["faces_missed"] == 0
+    per_scene = {sc: v["fp"][family] for sc, v in jitter_report["scenes"].items()}
+    assert max(max(v) for v in per_scene.values()) <= MAX_CLEAN_FP, per_scene
