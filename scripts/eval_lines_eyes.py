@@ -10,6 +10,9 @@ The portrait is scikit-image's astronaut (public domain) upscaled so the face is
     unplanted photo and on a bilateral-smoothed copy;
   - under-eye darkening of known colour (brownish, neutral darker, bluish-purple) on both eyes; we report
     the dark-circle type per side and whether each eye got a polygon.
+Then a clean-jitter section: N clean variants of the portrait (8; --small 3; --jitter N) jittered as in
+scripts/eval_lesions.py (shift, scale, roll, exposure, JPEG): wrinkle count on each and on its
+bilateral-smoothed copy, and the dark-circle / eye-bag sides reported on each.
 Everything is seeded. `--small` runs one planted image (for tests); `--reference` uses the float
 reference of the ridge model instead of the int8 model (to see what quantization costs).
 """
@@ -354,6 +357,63 @@ def evaluate_eyes(engine: Engine) -> dict:
     return out
 
 
+# Clean jitter: the unplanted portrait under small, seeded capture changes (the lesion eval's jitter).
+JITTER_N, JITTER_N_SMALL = 8, 3
+JITTER_SEED = 100
+
+
+def _eye_findings(face: dict) -> dict[str, int]:
+    """Sides (0-2) with a dark circle and with an eye bag reported."""
+    e = face["eyesattr"]
+    return {"dark_circle": sum(bool(e[f"dark_circle_{s}_type"]) for s in ("left", "right")),
+            "eye_bags": sum(bool(e[f"eye_bags_{s}_type"]) for s in ("left", "right"))}
+
+
+def evaluate_clean_jitter(engine: Engine, n: int = JITTER_N, seed: int = JITTER_SEED) -> dict:
+    """Wrinkle count on N jittered clean copies of the portrait and on their bilateral-smoothed copies;
+    dark-circle / eye-bag findings (sides) on the jittered clean copies; the unjittered portrait beside."""
+    from eval_lesions import face_centre, jitter
+
+    base = test_portrait()
+    centre = face_centre(engine.face_contexts(base)[0])
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        img, params = jitter(base, centre, rng)
+        face = engine.analyze(img, ["wrinkle", "eyesattr"])
+        smooth = engine.analyze(bilateral(img), ["wrinkle"])
+        rows.append({**params, "face": bool(face),
+                     "clean": face[0]["wrinkle"]["wrinkle_num"] if face else None,
+                     "bilateral": smooth[0]["wrinkle"]["wrinkle_num"] if smooth else None,
+                     **(_eye_findings(face[0]) if face else {"dark_circle": None, "eye_bags": None})})
+    unjittered = engine.analyze(base, ["wrinkle", "eyesattr"])[0]
+
+    def stats(key: str) -> dict:
+        v = [r[key] for r in rows if r[key] is not None]
+        return {"max": max(v), "mean": float(np.mean(v)), "total": int(sum(v)), "values": v}
+
+    return {"n": n, "seed": seed, "rows": rows, "faces_missed": sum(not r["face"] for r in rows),
+            "clean": stats("clean"), "bilateral": stats("bilateral"), "dark_circle": stats("dark_circle"),
+            "eye_bags": stats("eye_bags"),
+            "unjittered": {"clean": unjittered["wrinkle"]["wrinkle_num"],
+                           "bilateral": engine.analyze(bilateral(base), ["wrinkle"])[0]["wrinkle"]["wrinkle_num"],
+                           **_eye_findings(unjittered)}}
+
+
+def print_clean_jitter(r: dict) -> None:
+    from eval_lesions import JITTER_EXPOSURE, JITTER_JPEG, JITTER_ROLL_DEG, JITTER_SCALE, JITTER_SHIFT_PX
+
+    print(f"clean jitter: {r['n']} clean variants of the portrait (seed {r['seed']}; shift +-{JITTER_SHIFT_PX:g} px, "
+          f"scale +-{JITTER_SCALE:.0%}, roll +-{JITTER_ROLL_DEG:g} deg, exposure +-{JITTER_EXPOSURE:.0%}, "
+          f"JPEG {JITTER_JPEG[0]}-{JITTER_JPEG[1]}); variants without a face: {r['faces_missed']}")
+    print(f"  {'per image':<34}{'max':>5}{'mean':>7}{'total':>7}  values   (unjittered)")
+    for key, label in (("clean", "wrinkles, clean"), ("bilateral", "wrinkles, bilateral-smoothed"),
+                       ("dark_circle", "dark-circle sides, clean"), ("eye_bags", "eye-bag sides, clean")):
+        v = r[key]
+        unj = r["unjittered"].get(key, "")
+        print(f"  {label:<34}{v['max']:>5}{v['mean']:>7.2f}{v['total']:>7}  {v['values']}   ({unj})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="one planted image (quick, for tests)")
@@ -361,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--reference", action="store_true", help="float reference instead of the int8 model")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--jitter", type=int, help=f"clean jittered variants (default {JITTER_N}, --small "
+                        f"{JITTER_N_SMALL}; 0 skips the clean-jitter section)")
     args = parser.parse_args(argv)
     if args.reference:
         use_reference_maps()
@@ -384,6 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"eyesattr: unplanted photo types left {eyes['unplanted']['dark_circle_left_type']} "
           f"right {eyes['unplanted']['dark_circle_right_type']}, bags {eyes['unplanted']['eye_bags_left_type']} "
           f"{eyes['unplanted']['eye_bags_right_type']}")
+    n_jitter = args.jitter if args.jitter is not None else (JITTER_N_SMALL if args.small else JITTER_N)
+    if n_jitter:
+        print_clean_jitter(evaluate_clean_jitter(engine, n_jitter))
     return 0
 
 

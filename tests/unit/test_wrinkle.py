@@ -49,6 +49,18 @@ def test_bilateral_smoothed_copy_has_at_most_one_wrinkle(planted_eval):
     assert planted_eval["bilateral_count"] <= MAX_BILATERAL
 
 
+@pytest.fixture(scope="module")
+def clean_jitter(engine):
+    return ev.evaluate_clean_jitter(engine, n=ev.JITTER_N)
+
+
+def test_bilateral_smoothed_jittered_copies_have_at_most_one_wrinkle(clean_jitter):
+    """The portrait shifted / rescaled / rolled / re-exposed / re-JPEGed (8 seeded variants), each
+    bilateral-smoothed: <= 1 wrinkle on every one."""
+    assert clean_jitter["faces_missed"] == 0
+    assert clean_jitter["bilateral"]["max"] <= MAX_BILATERAL, clean_jitter["rows"]
+
+
 def test_shape_matches_the_contract(engine, portrait):
     face = engine.analyze(portrait, ["wrinkle"])[0]
     w = face["wrinkle"]
