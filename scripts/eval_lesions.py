@@ -646,13 +646,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list every missed lesion")
     parser.add_argument("--jitter", type=int, help=f"clean variants per real-photo scene (default {JITTER_N}, "
                         f"--small {JITTER_N_SMALL}; 0 skips the clean-jitter section)")
+    parser.add_argument("--jitter-seed", type=int, default=JITTER_SEED,
+                        help=f"seed of the clean-jitter variants (default {JITTER_SEED}; another one validates "
+                        "without overfitting the default's draws)")
     args = parser.parse_args(argv)
     seeds = tuple(int(x) for x in args.seeds.split(",")) if args.seeds else None
     report = run(small=args.small, seed=args.seed, rounds=args.rounds, debug=args.misses, seeds=seeds)
     if args.misses:
         print_misses(report)
     if args.jitter != 0:
-        report["clean_jitter"] = clean_jitter(small=args.small, n=args.jitter)
+        report["clean_jitter"] = clean_jitter(small=args.small, n=args.jitter, seed=args.jitter_seed)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0

@@ -53,6 +53,13 @@ BILATERAL_MIN, BILATERAL_MAX = 0.6, 1.67  # in a fold zone, a "spot" matched at 
 BILATERAL_STRONG_OD = 0.35  # ... unless its pigment contrast is this strong (a real lesion at a fold)
 LIGHT_BILATERAL_MAX = 1.0  # a light blob matched at least as strongly at the mirrored place is a highlight
 # of the face's relief (cheekbones, brow ridge, lower lids), anywhere on the face
+FOLD_LINE_MIN_ELONGATION = 1.5  # an oval segment this elongated ...
+FOLD_LINE_MAX_ANGLE_DEG = 25.0  # ... whose long axis runs within this of the nearest facial outline ...
+FOLD_LINE_REACH_MM = 6.0  # ... that close to it is a section of a fold or feature border running along that
+# outline (nasolabial and mentolabial folds, lip border, lower-lid crease); lesions are oriented at random
+HAIRLINE_MM = 4.5  # fringe strands and their shadows reach this far beyond the detected hair mass: a spot
+# there that is not red (strands are brown) and not dark enough for a mole, or a light gap between strands,
+# is hair, not a lesion
 
 SHADOW_GREY_OD = 0.03  # a not-inflamed, moderately dark (< MOLE_MIN_DARK_OD) spot whose darkness exceeds what
 # its melanin + hemoglobin explain by this much (grey OD, the decomposition's shading axis) is a shadow (inner
@@ -110,6 +117,9 @@ class Features:
     bilateral: float = 0.0  # mirrored-place response / own response
     significance: float = 9.0  # blob response / its detection threshold
     solidity: float = 1.0  # segment area / its convex hull's
+    hair_mm: float = 99.0  # distance to the nearest hair / deep-shadow area (lesions.hair_distance_mm)
+    outline_mm: float = 99.0  # distance to the nearest facial outline (lips, eyes, nasolabial line)
+    outline_align: float = 0.0  # |cos| of the angle between the segment's major axis and that outline
 
     @property
     def grey(self) -> float:
@@ -139,7 +149,7 @@ def classify(f: Features) -> tuple[str, int] | None:
     if not large and not headed and f.solidity < MIN_SOLIDITY:
         return None
     if f.polarity < 0:  # lighter than the skin: a whitehead, or the head of a pustule
-        if f.bilateral >= LIGHT_BILATERAL_MAX:
+        if f.bilateral >= LIGHT_BILATERAL_MAX or f.hair_mm <= HAIRLINE_MM:
             return None
         if f.in_shaded_zone and -f.dark < SHADED_ZONE_FACTOR * DETECT_BRIGHT:
             return None  # the nose's and folds' own highlights
@@ -155,6 +165,10 @@ def classify(f: Features) -> tuple[str, int] | None:
         return None  # a shadow or a bump without colour
     if is_mole(f):
         return MOLE, -1
+    if along_fold(f):
+        return None  # a section of a fold or feature border, not a round spot
+    if f.hair_mm <= HAIRLINE_MM and f.redness < RED_MIN_REDNESS:
+        return None  # fringe strands or their shadow
     # Shading tints like pigment but brown (inter-reflection), never clearly red: an inflamed lesion (red,
     # enough hemoglobin) is not held to the shaded-zone colour bar if it is a large patch (sunburn across the
     # cheek-nose fold), nor paired off as fold anatomy.
@@ -192,6 +206,15 @@ def classify(f: Features) -> tuple[str, int] | None:
     if f.diameter_mm > FRECKLE_MAX_MM:
         return SPECKLE, AGE_SPOT
     return SPECKLE, FRECKLE
+
+
+FOLD_LINE_MIN_ALIGN = float(np.cos(np.radians(FOLD_LINE_MAX_ANGLE_DEG)))
+
+
+def along_fold(f: Features) -> bool:
+    """Elongated, near a facial outline (lips, eyes, nasolabial line) and lying along it."""
+    return (f.elongation >= FOLD_LINE_MIN_ELONGATION and f.outline_mm <= FOLD_LINE_REACH_MM
+            and f.outline_align >= FOLD_LINE_MIN_ALIGN)
 
 
 def is_mole(f: Features) -> bool:
@@ -273,6 +296,46 @@ def _halo_hem(ctx: FaceContext, lesion: les.Lesion) -> float:
     return float(hem[near].mean() - np.median(hem[far]))
 
 
+OUTLINE_REGIONS = ("lips", "eye_left", "eye_right")  # closed outlines whose borders cast folds and shadows
+NASOLABIAL_REGIONS = ("nasolabial_left", "nasolabial_right")  # bands along a fold: their long axis is the fold
+
+
+def outline_segments(ctx: FaceContext) -> np.ndarray:
+    """(N, 2, 2) crop-px segments of the facial outlines along which folds and feature borders run: the lip
+    and eye polygons' edges and the nasolabial bands' long axes."""
+
+    def compute(c: FaceContext) -> np.ndarray:
+        segs = []
+        for name in OUTLINE_REGIONS:
+            if name in c.regions.names:
+                poly = np.asarray(c.regions.polygon(name), np.float64).reshape(-1, 2)
+                segs += [(poly[i], poly[(i + 1) % len(poly)]) for i in range(len(poly))]
+        for name in NASOLABIAL_REGIONS:
+            if name in c.regions.names:
+                poly = np.asarray(c.regions.polygon(name), np.float64).reshape(-1, 2)
+                centre = poly.mean(0)
+                _, _, vt = np.linalg.svd(poly - centre, full_matrices=False)
+                ext = np.abs((poly - centre) @ vt[0]).max()
+                segs.append((centre - ext * vt[0], centre + ext * vt[0]))
+        return np.asarray(segs, np.float64).reshape(-1, 2, 2)
+
+    return ctx.cached("acnespotmole:outline_segments", compute)
+
+
+def outline_relation(segs: np.ndarray, x: float, y: float, angle: float) -> tuple[float, float]:
+    """(distance in px to the nearest outline segment, |cos| between `angle` and that segment's direction)."""
+    if len(segs) == 0:
+        return np.inf, 0.0
+    a, b = segs[:, 0], segs[:, 1]
+    ab = b - a
+    ln2 = np.maximum((ab * ab).sum(1), 1e-9)
+    t = np.clip(((np.array([x, y]) - a) * ab).sum(1) / ln2, 0.0, 1.0)
+    d = np.hypot(*(a + t[:, None] * ab - [x, y]).T)
+    i = int(np.argmin(d))
+    u = ab[i] / np.sqrt(ln2[i])
+    return float(d[i]), float(abs(u[0] * np.cos(angle) + u[1] * np.sin(angle)))
+
+
 def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: np.ndarray,
                 folds: np.ndarray) -> Features:
     c = lesion.contrast
@@ -280,13 +343,15 @@ def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: 
     yx = (int(np.clip(round(lesion.y), 0, nose.shape[0] - 1)), int(np.clip(round(lesion.x), 0, nose.shape[1] - 1)))
     small_light = pol < 0 and lesion.diameter_mm <= WHITEHEAD_MAX_MM  # only these need halo and glint tests
     glint = _glint_measures(ctx.crop, lesion) if small_light else (1.0, 0.0)
+    dist, align = outline_relation(outline_segments(ctx), lesion.x, lesion.y, lesion.angle)
     return Features(polarity=pol, diameter_mm=lesion.diameter_mm, dark=float(c[les.DARK]), mel=float(c[les.MEL]),
                     hem=float(c[les.HEM]), centre_bright=lesion.centre_bright, elongation=lesion.elongation,
                     on_nose=bool(nose[yx]), in_shaded_zone=bool(shaded[yx]), in_fold_zone=bool(folds[yx]),
                     halo_hem=_halo_hem(ctx, lesion) if small_light else 0.0,
                     sat_ratio=glint[0], centre_value=glint[1],
                     bilateral=lesion.bilateral, significance=lesion.candidate.significance,
-                    solidity=lesion.solidity)
+                    solidity=lesion.solidity, hair_mm=float(les.hair_distance_mm(ctx)[yx]),
+                    outline_mm=dist * ctx.mm_per_px, outline_align=align)
 
 
 def fold_zones(ctx: FaceContext) -> np.ndarray:

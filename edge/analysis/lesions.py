@@ -104,6 +104,7 @@ class Lesion:
     contour: np.ndarray  # (N, 2) crop px
     box: tuple[float, float, float, float]  # left, top, right, bottom, crop px
     score: float
+    angle: float = 0.0  # radians, direction of the segment's major axis (crop x right, y down)
     bilateral: float = 0.0  # response at the mirrored place across the face's midline / own response
     extras: dict[str, float] = field(default_factory=dict)
 
@@ -172,14 +173,28 @@ def analysable_skin(ctx: FaceContext) -> np.ndarray:
         min_area = HAIR_MIN_AREA_MM2 / c.mm_per_px**2
         big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)
         big = big[big > 0]
+        hair = np.isin(labels, big).astype(np.uint8) if big.size else np.zeros_like(dark)
+        c.cached("lesions:hair", lambda _c: hair > 0)
         if big.size:
-            hair = np.isin(labels, big).astype(np.uint8)
             grow = max(int(round(HAIR_MARGIN_MM / c.mm_per_px)), 1)
             hair = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
             skin &= hair == 0
         return skin
 
     return ctx.cached("lesions:analysable_skin", compute)
+
+
+def hair_distance_mm(ctx: FaceContext) -> np.ndarray:
+    """float32 crop map: distance (mm) to the nearest hair/deep-shadow area of `analysable_skin` (ungrown)."""
+
+    def compute(c: FaceContext) -> np.ndarray:
+        analysable_skin(c)
+        hair = c.cached("lesions:hair", lambda _c: np.zeros((c.crop_size, c.crop_size), bool))
+        if not hair.any():
+            return np.full(hair.shape, np.inf, np.float32)
+        return cv2.distanceTransform((~hair).astype(np.uint8), cv2.DIST_L2, 5) * np.float32(c.mm_per_px)
+
+    return ctx.cached("lesions:hair_distance", compute)
 
 
 def maps(ctx: FaceContext, store: ModelStore) -> dict[str, np.ndarray]:
@@ -376,8 +391,9 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
         sxx, syy, sxy = float((ddx * ddx).mean()), float((ddy * ddy).mean()), float((ddx * ddy).mean())
         half_tr, disc2 = (sxx + syy) / 2, np.sqrt(max(((sxx - syy) / 2) ** 2 + sxy * sxy, 0.0))
         elongation = float(np.sqrt((half_tr + disc2 + 0.25) / max(half_tr - disc2 + 0.25, 1e-6)))
+        angle = float(0.5 * np.arctan2(2.0 * sxy, sxx - syy))
     else:
-        elongation = 1.0
+        elongation, angle = 1.0, 0.0
     contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     contour = max(contours, key=cv2.contourArea).reshape(-1, 2).astype(np.float64)
     hull_area = cv2.contourArea(cv2.convexHull(contour.astype(np.float32)))
@@ -399,7 +415,7 @@ def measure(cand: Candidate, chans: np.ndarray, skin: np.ndarray, mm_per_px: flo
         centre_bright=centre_bright, elongation=elongation, solidity=solidity, contour=contour,
         box=(float((xs.min() + x0) * f), float((ys.min() + y0) * f), float((xs.max() + x0 + 1) * f),
              float((ys.max() + y0 + 1) * f)),
-        score=score_of(cand.significance),
+        score=score_of(cand.significance), angle=angle,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from edge.analysis import acnespotmole as asm
@@ -227,3 +228,40 @@ def test_tanned_red_patch_is_sunburn_pure_red_is_nodule() -> None:
     tanned = dataclasses.replace(red, mel=asm.SUNBURN_MIN_MEL_OD + 0.01)  # redness stays >= RED_MIN_REDNESS
     assert tanned.redness >= asm.RED_MIN_REDNESS
     assert classify(tanned) == (asm.SPECKLE, asm.SUNBURN)
+
+
+def test_segments_lying_along_a_facial_outline_are_folds() -> None:
+    fold = f(elongation=asm.FOLD_LINE_MIN_ELONGATION + 0.1, outline_mm=asm.FOLD_LINE_REACH_MM - 1, outline_align=1.0)
+    assert classify(fold) is None  # a lip border / nasolabial section
+    assert classify(dataclasses.replace(fold, outline_align=0.5)) is not None  # across the outline: a lesion
+    assert classify(dataclasses.replace(fold, outline_mm=asm.FOLD_LINE_REACH_MM + 1)) is not None  # far from it
+    assert classify(dataclasses.replace(fold, elongation=asm.FOLD_LINE_MIN_ELONGATION - 0.1)) is not None  # round
+    angle_in = float(np.cos(np.radians(asm.FOLD_LINE_MAX_ANGLE_DEG - 5)))
+    angle_out = float(np.cos(np.radians(asm.FOLD_LINE_MAX_ANGLE_DEG + 5)))
+    assert classify(dataclasses.replace(fold, outline_align=angle_in)) is None
+    assert classify(dataclasses.replace(fold, outline_align=angle_out)) is not None
+    mole = dataclasses.replace(fold, dark=asm.MOLE_MIN_DARK_OD + 0.1, mel=0.4)
+    assert classify(mole) == (asm.MOLE, -1)  # a mole by the lip is still a mole
+
+
+def test_spots_at_the_hairline_are_strands_unless_red_or_mole_dark() -> None:
+    strand = f(hair_mm=asm.HAIRLINE_MM - 1)
+    assert classify(strand) is None
+    assert classify(dataclasses.replace(strand, hair_mm=asm.HAIRLINE_MM + 1)) == (asm.SPECKLE, asm.FRECKLE)
+    red = dataclasses.replace(strand, mel=0.0, hem=asm.INFLAMED_MIN_HEM_OD + 0.05)
+    assert classify(red) is not None  # an inflamed papule at the hairline is kept
+    assert classify(dataclasses.replace(strand, dark=asm.MOLE_MIN_DARK_OD + 0.1, mel=0.4)) == (asm.MOLE, -1)
+    gap = f(polarity=-1, dark=-0.15, hem=-0.2, mel=-0.05, diameter_mm=1.5, sat_ratio=0.5)
+    assert classify(gap) == (asm.ACNE, asm.WHITEHEAD)
+    assert classify(dataclasses.replace(gap, hair_mm=asm.HAIRLINE_MM - 1)) is None  # skin between strands
+
+
+def test_outline_relation_distance_and_alignment() -> None:
+    segs = np.array([[[0.0, 0.0], [10.0, 0.0]], [[100.0, 0.0], [100.0, 10.0]]])  # horizontal, vertical
+    d, align = asm.outline_relation(segs, 5.0, 3.0, 0.0)
+    assert d == pytest.approx(3.0) and align == pytest.approx(1.0)  # along the horizontal segment
+    d, align = asm.outline_relation(segs, 5.0, 3.0, np.pi / 2)
+    assert align == pytest.approx(0.0, abs=1e-9)  # across it
+    d, align = asm.outline_relation(segs, 97.0, 5.0, np.pi / 2)
+    assert d == pytest.approx(3.0) and align == pytest.approx(1.0)  # nearest is the vertical one
+    assert asm.outline_relation(np.zeros((0, 2, 2)), 0.0, 0.0, 0.0) == (np.inf, 0.0)

@@ -9,7 +9,7 @@ import pytest
 from tests.unit.lesion_scenes import ev
 
 # Floors held by the suite. The bar is recall >= 0.9 per family on its scenes (photo, mirrored/relit,
-# procedural): the full run (5 seeds) reaches acne 0.93 / speckle 0.93 there, and 0.85 / 0.87 pooled with the
+# procedural): the full run (5 seeds) reaches acne 0.92 / speckle 0.92 there, and 0.84 / 0.86 pooled with the
 # extra small-face JPEG kiosk frame. This small run (seed 0, 3 images per scene: 36 acne / ~35 speckle
 # lesions on the scenes) varies by ~0.08 between seeds (0.83-0.97), so the floors sit below its
 # worst seed and fail on any real regression.
@@ -59,24 +59,33 @@ def test_report_has_confusion_matrix(report) -> None:
 
 # The clean-face bar on held-out-like captures: each real-photo scene (photo, mirrored_relit, kiosk_jpeg)
 # shifted / rescaled / rolled / re-exposed / re-JPEGed (seeded). The full jitter set (8 variants per scene,
-# ~5 s) runs here rather than the script's --small 3, whose variants happen to pass while the full set does not.
-JITTER_MEASURED = {  # family -> (max per image, total over 24 images), seed ev.JITTER_SEED, measured 2026-11-24
-    "acne": (2, 12), "speckle": (3, 13), "mole": (1, 1), "blackhead": (0, 0)}
-JITTER_OVER_BAR = {f for f, (worst, _) in JITTER_MEASURED.items() if worst > MAX_CLEAN_FP}
+# ~5 s per seed) runs here rather than the script's --small 3. Two seeds: the default and a held-out one (the
+# fold-line and hairline rules were found on the default's false positives; the second checks they generalise).
+JITTER_HELD_OUT_SEED = 200
+JITTER_MEASURED = {  # (seed, family) -> (max per image, total over 24 images), measured 2026-11-24
+    (ev.JITTER_SEED, "acne"): (1, 4), (ev.JITTER_SEED, "speckle"): (1, 9), (ev.JITTER_SEED, "mole"): (1, 1),
+    (ev.JITTER_SEED, "blackhead"): (0, 0),
+    (JITTER_HELD_OUT_SEED, "acne"): (2, 5), (JITTER_HELD_OUT_SEED, "speckle"): (2, 11),
+    (JITTER_HELD_OUT_SEED, "mole"): (0, 0), (JITTER_HELD_OUT_SEED, "blackhead"): (0, 0)}
+JITTER_OVER_BAR = {k for k, (worst, _) in JITTER_MEASURED.items() if worst > MAX_CLEAN_FP}
 
 
 @pytest.fixture(scope="module")
-def jitter_report(engine):
-    return ev.clean_jitter(n=ev.JITTER_N, engine=engine, verbose=False)
+def jitter_reports(engine):
+    return {seed: ev.clean_jitter(n=ev.JITTER_N, seed=seed, engine=engine, verbose=False)
+            for seed in (ev.JITTER_SEED, JITTER_HELD_OUT_SEED)}
 
 
-@pytest.mark.parametrize("family", [
-    pytest.param(f, marks=pytest.mark.xfail(
+@pytest.mark.parametrize(("seed", "family"), [
+    pytest.param(s, f, marks=pytest.mark.xfail(
         strict=True, reason=f"clean jitter over the issue's bar (<= {MAX_CLEAN_FP} per family per clean image): "
-        f"{f} max {JITTER_MEASURED[f][0]} per image, {JITTER_MEASURED[f][1]} over 24 jittered clean images "
-        "(acne: 2 on mirrored_relit; speckle: 3 on mirrored_relit, 2 on kiosk_jpeg); reported, the lead decides"))
-    if f in JITTER_OVER_BAR else f for f in ev.FAMILIES])
-def test_false_positives_on_jittered_clean_faces(jitter_report, family: str) -> None:
-    assert jitter_report["faces_missed"] == 0
-    per_scene = {sc: v["fp"][family] for sc, v in jitter_report["scenes"].items()}
+        f"seed {s}: {f} max {JITTER_MEASURED[(s, f)][0]} per image, {JITTER_MEASURED[(s, f)][1]} over 24 jittered "
+        "clean images (faint brown mottling at the cheek's side and under the eye, light lid/brow highlights, "
+        "a fold end at the mouth corner); reported, the lead decides"))
+    if (s, f) in JITTER_OVER_BAR else (s, f)
+    for s in (ev.JITTER_SEED, JITTER_HELD_OUT_SEED) for f in ev.FAMILIES])
+def test_false_positives_on_jittered_clean_faces(jitter_reports, seed: int, family: str) -> None:
+    report = jitter_reports[seed]
+    assert report["faces_missed"] == 0
+    per_scene = {sc: v["fp"][family] for sc, v in report["scenes"].items()}
     assert max(max(v) for v in per_scene.values()) <= MAX_CLEAN_FP, per_scene
