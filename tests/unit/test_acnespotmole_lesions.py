@@ -57,6 +57,19 @@ def test_measure_elongation_of_an_ellipse() -> None:
     add_disc(img, 128, 128, 4.0, np.array([0.1, 0.3, 0.0], np.float32), axes=(3.0, 1.0))
     lesion = les.measure(cand(128, 128, 4.0), img, ALL_SKIN, MM_PER_PX)
     assert lesion is not None and lesion.elongation == pytest.approx(3.0, rel=0.25)
+    assert abs(np.cos(lesion.angle)) == pytest.approx(1.0, abs=0.02)  # long axis along x
+
+
+def test_measure_angle_of_a_tilted_ellipse() -> None:
+    import cv2
+
+    img = skin_image()
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    cv2.ellipse(mask, (128, 128), (12, 4), 45.0, 0, 360, 1, -1)  # long axis at +45 deg (x right, y down)
+    img[mask > 0] += np.array([0.1, 0.3, 0.0], np.float32)
+    lesion = les.measure(cand(128, 128, 4.0), img, ALL_SKIN, MM_PER_PX)
+    assert lesion is not None and lesion.elongation > 2.0
+    assert np.degrees(lesion.angle) % 180 == pytest.approx(45.0, abs=5.0)
 
 
 def test_measure_follows_the_skin_gradient() -> None:
@@ -182,6 +195,9 @@ def test_hair_areas_are_not_analysable_but_a_mole_is() -> None:
     assert not skin[:40].any()
     assert not skin[40 + int(les.HAIR_MARGIN_MM / MM_PER_PX) - 1].any()  # grown by the margin
     assert skin[160, 128] and skin[200, 60]
+    dist = les.hair_distance_mm(FakeContext(crop))  # from the ungrown hair mass, not from the mole
+    assert dist[100, 60] == pytest.approx((100 - 39) * MM_PER_PX, abs=0.5)
+    assert dist[20, 60] == 0.0 and dist[160, 128] > 30
 
 
 def test_bilateral_ratio_pairs_and_singles() -> None:
