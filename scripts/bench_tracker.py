@@ -94,8 +94,10 @@ def main() -> int:
     for img in images[:10]:  # warm-up: interpreter allocation, first XNNPACK runs
         step.process(img)
     report = {"max": run(step, images, None), "paced": run(step, images, args.fps)}
-    ok = report["max"]["fps"] >= TARGET_FPS and report["paced"]["cpu_percent"] <= 100 * MAX_CORES \
-        and report["max"]["cpu_percent"] <= 100 * MAX_CORES * 1.05
+    # The target is a camera's 30 fps on at most one core: the paced run measures exactly that. The
+    # back-to-back run only shows the ceiling (its interpreters may use both cores while racing).
+    ok = report["max"]["fps"] >= TARGET_FPS and report["paced"]["fps"] >= TARGET_FPS * 0.98 \
+        and report["paced"]["cpu_percent"] <= 100 * MAX_CORES
     report["target"] = f">= {TARGET_FPS:g} fps on <= {MAX_CORES:g} core: {'PASS' if ok else 'FAIL'}"
     if args.json:
         print(json.dumps(report, indent=2))
