@@ -8,7 +8,6 @@ its recorded hash and a reference (unless marked `learned: true`), and declares 
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import numpy as np
@@ -22,19 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "models" / "manifest.yaml"
 MIN_PEARSON = 0.99
 MAX_MAE_OF_RANGE = 0.02
-
-
-# Designed models whose maths lives in an analyzer's own module: manifest name -> (module, reference
-# function, input function; None = the grey crop). Better: the module calls
-# edge.analysis.reference.register_reference at import, and its line here can go.
-ELSEWHERE = {
-    "lesion_blobs": ("edge.analysis.lesion_blobs", "lesion_blobs_reference", "model_input"),
-    "ridge_hessian": ("edge.analysis.ridges", "ridge_hessian_reference", None),
-}
-for _name, (_module, _reference, _input) in ELSEWHERE.items():
-    if _name not in ref.REFERENCES:
-        _mod = importlib.import_module(_module)
-        ref.register_reference(_name, getattr(_mod, _reference), getattr(_mod, _input) if _input else ref.gray_input)
 
 
 def _ours() -> dict:
