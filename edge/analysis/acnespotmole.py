@@ -51,6 +51,12 @@ BILATERAL_MIN, BILATERAL_MAX = 0.6, 1.67  # in a fold zone, a "spot" matched at 
 # response of similar strength (0.6-1.67x) is anatomy (fold ends, dimples, under-eye shadows come in pairs;
 # lesions do not; a much stronger mirrored response is something else) ...
 BILATERAL_STRONG_OD = 0.35  # ... unless its pigment contrast is this strong (a real lesion at a fold)
+FAINT_PATCH_MAX_OD = 0.2  # a large (>= LARGE_SPOT_MM) patch this faint (melanin + hemoglobin) ...
+FAINT_PATCH_MIN_ELONGATION = 1.7  # ... this stretched (diffuse, following the relief) ...
+FAINT_PATCH_MIN_BILATERAL = 0.8  # ... and matched this strongly at the mirrored place is the face's own shading
+# or mottling (a real chloasma may be bilateral too, but is darker or rounder: all three must hold)
+LID_REACH_MM = 8.0  # a light blob within this of both an eye and a brow lies on the upper lid or brow bone,
+# whose relief catches the light (a highlight, not a whitehead or a pustule head)
 LIGHT_BILATERAL_MAX = 1.0  # a light blob matched at least as strongly at the mirrored place is a highlight
 # of the face's relief (cheekbones, brow ridge, lower lids), anywhere on the face
 FOLD_LINE_MIN_ELONGATION = 1.5  # an oval segment this elongated ...
@@ -120,6 +126,8 @@ class Features:
     hair_mm: float = 99.0  # distance to the nearest hair / deep-shadow area (lesions.hair_distance_mm)
     outline_mm: float = 99.0  # distance to the nearest facial outline (lips, eyes, nasolabial line)
     outline_align: float = 0.0  # |cos| of the angle between the segment's major axis and that outline
+    eye_mm: float = 99.0  # distance to the nearest eye
+    brow_mm: float = 99.0  # distance to the nearest brow
 
     @property
     def grey(self) -> float:
@@ -136,6 +144,8 @@ def classify(f: Features) -> tuple[str, int] | None:
     """(family, type) of a lesion, or None when it is none of the three. Type is -1 for moles."""
     if f.polarity < 0 and f.bilateral >= LIGHT_BILATERAL_MAX:
         return None  # a highlight of the face's relief, matched on the other side
+    if f.polarity < 0 and on_lid(f):
+        return None  # the upper lid's or brow bone's highlight
     if f.polarity < 0 and f.halo_hem >= PUSTULE_HALO_HEM_OD and PUSTULE_HEAD_MIN_MM <= f.diameter_mm <= WHITEHEAD_MAX_MM:
         return ACNE, PUSTULE  # a light head ringed by red skin (the head alone may be < MIN_LESION_MM)
     if f.diameter_mm < MIN_LESION_MM:
@@ -165,6 +175,8 @@ def classify(f: Features) -> tuple[str, int] | None:
         return None  # a shadow or a bump without colour
     if is_mole(f):
         return MOLE, -1
+    if symmetric_shading(f):
+        return None  # faint, stretched and mirrored on the other side: natural shading or mottling
     if along_fold(f):
         return None  # a section of a fold or feature border, not a round spot
     if f.hair_mm <= HAIRLINE_MM and f.redness < RED_MIN_REDNESS:
@@ -215,6 +227,18 @@ def along_fold(f: Features) -> bool:
     """Elongated, near a facial outline (lips, eyes, nasolabial line) and lying along it."""
     return (f.elongation >= FOLD_LINE_MIN_ELONGATION and f.outline_mm <= FOLD_LINE_REACH_MM
             and f.outline_align >= FOLD_LINE_MIN_ALIGN)
+
+
+def on_lid(f: Features) -> bool:
+    """Between an eye and its brow: the upper lid and brow bone (within LID_REACH_MM of both)."""
+    return f.eye_mm <= LID_REACH_MM and f.brow_mm <= LID_REACH_MM
+
+
+def symmetric_shading(f: Features) -> bool:
+    """Large, faint, elongated and matched at the mirrored place: the face's own shading or mottling."""
+    pigment = max(f.mel, 0.0) + max(f.hem, 0.0)
+    return (f.diameter_mm >= LARGE_SPOT_MM and pigment < FAINT_PATCH_MAX_OD
+            and f.elongation >= FAINT_PATCH_MIN_ELONGATION and f.bilateral >= FAINT_PATCH_MIN_BILATERAL)
 
 
 def is_mole(f: Features) -> bool:
@@ -351,7 +375,25 @@ def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: 
                     sat_ratio=glint[0], centre_value=glint[1],
                     bilateral=lesion.bilateral, significance=lesion.candidate.significance,
                     solidity=lesion.solidity, hair_mm=float(les.hair_distance_mm(ctx)[yx]),
-                    outline_mm=dist * ctx.mm_per_px, outline_align=align)
+                    outline_mm=dist * ctx.mm_per_px, outline_align=align,
+                    eye_mm=float(feature_distance_mm(ctx, EYE_REGIONS)[yx]),
+                    brow_mm=float(feature_distance_mm(ctx, BROW_REGIONS)[yx]))
+
+
+EYE_REGIONS = ("eye_left", "eye_right")
+BROW_REGIONS = ("brow_left", "brow_right")
+
+
+def feature_distance_mm(ctx: FaceContext, names: tuple[str, ...]) -> np.ndarray:
+    """float32 crop map: distance (mm) to the nearest of these regions (inf when none is there)."""
+
+    def compute(c: FaceContext) -> np.ndarray:
+        mask = les.region_union(c, [n for n in names if n in c.regions.names])
+        if not mask.any():
+            return np.full(mask.shape, np.inf, np.float32)
+        return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5) * np.float32(c.mm_per_px)
+
+    return ctx.cached("acnespotmole:distance:" + ",".join(names), compute)
 
 
 def fold_zones(ctx: FaceContext) -> np.ndarray:

@@ -265,3 +265,50 @@ def test_outline_relation_distance_and_alignment() -> None:
     d, align = asm.outline_relation(segs, 97.0, 5.0, np.pi / 2)
     assert d == pytest.approx(3.0) and align == pytest.approx(1.0)  # nearest is the vertical one
     assert asm.outline_relation(np.zeros((0, 2, 2)), 0.0, 0.0, 0.0) == (np.inf, 0.0)
+
+
+def test_faint_stretched_mirrored_large_patches_are_shading() -> None:
+    mel = asm.FAINT_PATCH_MAX_OD * 0.7  # above the large-spot colour bar, below the faint-patch bar
+    patch = f(diameter_mm=asm.LARGE_SPOT_MM + 0.8, mel=mel, hem=0.0, dark=asm.DARK_PER_MEL * mel,
+              elongation=asm.FAINT_PATCH_MIN_ELONGATION + 0.3, bilateral=asm.FAINT_PATCH_MIN_BILATERAL + 0.3)
+    assert classify(patch) is None
+    # each of the three alone is not enough: a one-sided, a round or a darker patch is reported
+    assert classify(dataclasses.replace(patch, bilateral=asm.FAINT_PATCH_MIN_BILATERAL - 0.3)) is not None
+    assert classify(dataclasses.replace(patch, elongation=asm.FAINT_PATCH_MIN_ELONGATION - 0.3)) is not None
+    dark = asm.FAINT_PATCH_MAX_OD * 1.3
+    assert classify(dataclasses.replace(patch, mel=dark, dark=asm.DARK_PER_MEL * dark)) is not None
+    # and small spots are never paired off by it
+    assert classify(dataclasses.replace(patch, diameter_mm=3.0, elongation=1.5, mel=0.2,
+                                        dark=asm.DARK_PER_MEL * 0.2)) is not None
+
+
+def test_light_blobs_between_eye_and_brow_are_lid_highlights() -> None:
+    near, far = asm.LID_REACH_MM - 2.0, asm.LID_REACH_MM + 2.0
+    whitehead = f(polarity=-1, dark=-0.15, hem=-0.2, mel=-0.05, diameter_mm=1.5, sat_ratio=0.5)
+    head = dataclasses.replace(whitehead, diameter_mm=2.5, halo_hem=asm.PUSTULE_HALO_HEM_OD + 0.05)
+    for light, kind in ((whitehead, (asm.ACNE, asm.WHITEHEAD)), (head, (asm.ACNE, asm.PUSTULE))):
+        assert classify(dataclasses.replace(light, eye_mm=near, brow_mm=near)) is None
+        assert classify(dataclasses.replace(light, eye_mm=near, brow_mm=far)) == kind  # under the eye
+        assert classify(dataclasses.replace(light, eye_mm=far, brow_mm=near)) == kind  # above the brow
+    assert classify(f(eye_mm=near, brow_mm=near)) == (asm.SPECKLE, asm.FRECKLE)  # pigment on the lid is kept
+
+
+def test_feature_distance_is_in_mm_and_inf_without_the_region() -> None:
+    class Regions:
+        names = ("eye_left",)
+
+        @staticmethod
+        def mask(name: str) -> np.ndarray:
+            m = np.zeros((40, 40), np.uint8)
+            m[10, 10] = 255
+            return m
+
+    class Ctx:
+        crop_size, mm_per_px, regions = 40, 0.5, Regions()
+
+        def cached(self, key, fn):
+            return fn(self)
+
+    d = asm.feature_distance_mm(Ctx(), asm.EYE_REGIONS)
+    assert d[10, 10] == 0.0 and d[10, 30] == pytest.approx(10.0, abs=0.1)
+    assert np.isinf(asm.feature_distance_mm(Ctx(), asm.BROW_REGIONS)).all()
