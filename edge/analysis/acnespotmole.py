@@ -85,6 +85,8 @@ MOLE_MAX_ELONGATION = 2.0  # moles are round or oval
 MOLE_MAX_REDNESS = 0.5  # a mole is brown-black, not red
 NOSE_DOT_MAX_MM = 1.6  # dark dots this small on the nose are blackheads (blackheadpore), not moles
 # --- speckles ------------------------------------------------------------------------------------------
+FAINT_FRECKLE_MAX_OD = 0.2  # a freckle-sized brown dot with less pigment than this ...
+FAINT_FRECKLE_MIN_SIGNIFICANCE = 2.1  # ... must stand this far above the noise floor (else it is mottling)
 FRECKLE_MAX_MM = 4.0  # freckles (ephelides) are small; larger flat brown spots are age spots
 CHLOASMA_MIN_MM = 10.0  # melasma comes as large patches (> 1 cm); lentigines (age spots) are smaller
 SUNBURN_MIN_MEL_OD = 0.04  # a 5-8.5 mm red patch that also holds this much melanin is tanned: sunburn
@@ -217,6 +219,8 @@ def classify(f: Features) -> tuple[str, int] | None:
         return SPECKLE, CHLOASMA
     if f.diameter_mm > FRECKLE_MAX_MM:
         return SPECKLE, AGE_SPOT
+    if pigment < FAINT_FRECKLE_MAX_OD and f.significance < FAINT_FRECKLE_MIN_SIGNIFICANCE:
+        return None  # a faint, barely significant brown dot: skin mottling (re-exposed, re-compressed)
     return SPECKLE, FRECKLE
 
 

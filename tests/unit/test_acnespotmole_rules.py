@@ -312,3 +312,16 @@ def test_feature_distance_is_in_mm_and_inf_without_the_region() -> None:
     d = asm.feature_distance_mm(Ctx(), asm.EYE_REGIONS)
     assert d[10, 10] == 0.0 and d[10, 30] == pytest.approx(10.0, abs=0.1)
     assert np.isinf(asm.feature_distance_mm(Ctx(), asm.BROW_REGIONS)).all()
+
+
+def test_faint_barely_significant_freckles_are_mottling() -> None:
+    mel = asm.FAINT_FRECKLE_MAX_OD - 0.02  # above MIN_COLOUR_OD, below the faint-freckle bar
+    faint = f(mel=mel, hem=0.0, dark=asm.DARK_PER_MEL * mel, significance=asm.FAINT_FRECKLE_MIN_SIGNIFICANCE - 0.3)
+    assert mel > asm.MIN_COLOUR_OD and classify(faint) is None
+    clear = dataclasses.replace(faint, significance=asm.FAINT_FRECKLE_MIN_SIGNIFICANCE + 0.3)
+    assert classify(clear) == (asm.SPECKLE, asm.FRECKLE)  # faint but well above the noise floor
+    mel = asm.FAINT_FRECKLE_MAX_OD + 0.02
+    assert classify(dataclasses.replace(faint, mel=mel, dark=asm.DARK_PER_MEL * mel)) == (asm.SPECKLE, asm.FRECKLE)
+    # larger brown spots (age spots) are not held to it
+    big = dataclasses.replace(faint, diameter_mm=asm.FRECKLE_MAX_MM + 1.0)
+    assert classify(big) == (asm.SPECKLE, asm.AGE_SPOT)
