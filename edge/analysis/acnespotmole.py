@@ -63,6 +63,8 @@ FOLD_LINE_MIN_ELONGATION = 1.5  # an oval segment this elongated ...
 FOLD_LINE_MAX_ANGLE_DEG = 25.0  # ... whose long axis runs within this of the nearest facial outline ...
 FOLD_LINE_REACH_MM = 6.0  # ... that close to it is a section of a fold or feature border running along that
 # outline (nasolabial and mentolabial folds, lip border, lower-lid crease); lesions are oriented at random
+FOLD_ON_MM = 1.5  # a not-inflamed spot centred this close to a fold line in a shaded zone is the fold's end or
+# crossing (shadow tinted by inter-reflection) unless its pigment reaches BILATERAL_STRONG_OD
 HAIRLINE_MM = 4.5  # fringe strands and their shadows reach this far beyond the detected hair mass: a spot
 # there that is not red (strands are brown) and not dark enough for a mole, or a light gap between strands,
 # is hair, not a lesion
@@ -190,6 +192,8 @@ def classify(f: Features) -> tuple[str, int] | None:
     if (f.in_shaded_zone and pigment < SHADED_ZONE_FACTOR * MIN_COLOUR_OD
             and not (inflamed and f.diameter_mm >= LARGE_SPOT_MM)):
         return None  # (large patches too: shading of the nose's flanks is itself a large, soft "patch")
+    if (not inflamed and f.in_shaded_zone and f.outline_mm <= FOLD_ON_MM and pigment < BILATERAL_STRONG_OD):
+        return None  # on the fold line itself: the fold's end or crossing, not a spot beside it
     if not inflamed and f.grey >= SHADOW_GREY_OD and f.dark < MOLE_MIN_DARK_OD:
         return None  # darker than its colour explains: a shadow tinted by the skin, not a pigmented spot
     if (f.in_fold_zone and BILATERAL_MIN <= f.bilateral <= BILATERAL_MAX and pigment < BILATERAL_STRONG_OD
@@ -380,24 +384,22 @@ def features_of(ctx: FaceContext, lesion: les.Lesion, nose: np.ndarray, shaded: 
                     bilateral=lesion.bilateral, significance=lesion.candidate.significance,
                     solidity=lesion.solidity, hair_mm=float(les.hair_distance_mm(ctx)[yx]),
                     outline_mm=dist * ctx.mm_per_px, outline_align=align,
-                    eye_mm=float(feature_distance_mm(ctx, EYE_REGIONS)[yx]),
-                    brow_mm=float(feature_distance_mm(ctx, BROW_REGIONS)[yx]))
+                    eye_mm=feature_distance_mm(ctx, EYE_REGIONS, lesion.x, lesion.y),
+                    brow_mm=feature_distance_mm(ctx, BROW_REGIONS, lesion.x, lesion.y))
 
 
 EYE_REGIONS = ("eye_left", "eye_right")
 BROW_REGIONS = ("brow_left", "brow_right")
 
 
-def feature_distance_mm(ctx: FaceContext, names: tuple[str, ...]) -> np.ndarray:
-    """float32 crop map: distance (mm) to the nearest of these regions (inf when none is there)."""
-
-    def compute(c: FaceContext) -> np.ndarray:
-        mask = les.region_union(c, [n for n in names if n in c.regions.names])
-        if not mask.any():
-            return np.full(mask.shape, np.inf, np.float32)
-        return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5) * np.float32(c.mm_per_px)
-
-    return ctx.cached("acnespotmole:distance:" + ",".join(names), compute)
+def feature_distance_mm(ctx: FaceContext, names: tuple[str, ...], x: float, y: float) -> float:
+    """Distance (mm) from (x, y) crop px to the nearest of these regions' polygons (0 inside; inf if none)."""
+    best = np.inf
+    for name in names:
+        if name in ctx.regions.names:
+            poly = np.asarray(ctx.regions.polygon(name), np.float32).reshape(-1, 1, 2)
+            best = min(best, max(-cv2.pointPolygonTest(poly, (float(x), float(y)), True), 0.0))
+    return float(best * ctx.mm_per_px)
 
 
 def fold_zones(ctx: FaceContext) -> np.ndarray:

@@ -293,25 +293,20 @@ def test_light_blobs_between_eye_and_brow_are_lid_highlights() -> None:
     assert classify(f(eye_mm=near, brow_mm=near)) == (asm.SPECKLE, asm.FRECKLE)  # pigment on the lid is kept
 
 
-def test_feature_distance_is_in_mm_and_inf_without_the_region() -> None:
+def test_feature_distance_is_in_mm_zero_inside_and_inf_without_the_region() -> None:
     class Regions:
         names = ("eye_left",)
 
         @staticmethod
-        def mask(name: str) -> np.ndarray:
-            m = np.zeros((40, 40), np.uint8)
-            m[10, 10] = 255
-            return m
+        def polygon(name: str) -> list[list[float]]:
+            return [[10, 10], [20, 10], [20, 20], [10, 20]]
 
     class Ctx:
-        crop_size, mm_per_px, regions = 40, 0.5, Regions()
+        mm_per_px, regions = 0.5, Regions()
 
-        def cached(self, key, fn):
-            return fn(self)
-
-    d = asm.feature_distance_mm(Ctx(), asm.EYE_REGIONS)
-    assert d[10, 10] == 0.0 and d[10, 30] == pytest.approx(10.0, abs=0.1)
-    assert np.isinf(asm.feature_distance_mm(Ctx(), asm.BROW_REGIONS)).all()
+    assert asm.feature_distance_mm(Ctx(), asm.EYE_REGIONS, 15, 15) == 0.0
+    assert asm.feature_distance_mm(Ctx(), asm.EYE_REGIONS, 40, 15) == pytest.approx(10.0)
+    assert np.isinf(asm.feature_distance_mm(Ctx(), asm.BROW_REGIONS, 15, 15))
 
 
 def test_faint_barely_significant_freckles_are_mottling() -> None:
@@ -325,3 +320,16 @@ def test_faint_barely_significant_freckles_are_mottling() -> None:
     # larger brown spots (age spots) are not held to it
     big = dataclasses.replace(faint, diameter_mm=asm.FRECKLE_MAX_MM + 1.0)
     assert classify(big) == (asm.SPECKLE, asm.AGE_SPOT)
+
+
+def test_spots_on_a_fold_line_in_a_shaded_zone_are_its_end() -> None:
+    # a red-brown spot (acne-mark colours) above the shaded-zone colour bar, below BILATERAL_STRONG_OD
+    spot = f(mel=0.18, hem=0.13, dark=asm.DARK_PER_MEL * 0.18 + asm.DARK_PER_HEM * 0.13, in_shaded_zone=True,
+             elongation=1.4)
+    assert asm.SHADED_ZONE_FACTOR * asm.MIN_COLOUR_OD <= 0.31 < asm.BILATERAL_STRONG_OD
+    assert classify(dataclasses.replace(spot, outline_mm=asm.FOLD_ON_MM - 0.5)) is None
+    assert classify(dataclasses.replace(spot, outline_mm=asm.FOLD_ON_MM + 1.0)) == (asm.ACNE, asm.ACNE_MARK)
+    assert classify(dataclasses.replace(spot, outline_mm=asm.FOLD_ON_MM - 0.5, in_shaded_zone=False)) is not None
+    strong = dataclasses.replace(spot, outline_mm=0.5, mel=0.25, hem=0.18,
+                                 dark=asm.DARK_PER_MEL * 0.25 + asm.DARK_PER_HEM * 0.18)
+    assert classify(strong) is not None  # a real lesion on the fold

@@ -9,7 +9,7 @@ import pytest
 from tests.unit.lesion_scenes import ev
 
 # Floors held by the suite. The bar is recall >= 0.9 per family on its scenes (photo, mirrored/relit,
-# procedural): the full run (5 seeds) reaches acne 0.92 / speckle 0.92 there, and 0.84 / 0.86 pooled with the
+# procedural): the full run (5 seeds) reaches acne 0.92 / speckle 0.91 there, and 0.84 / 0.85 pooled with the
 # extra small-face JPEG kiosk frame. This small run (seed 0, 3 images per scene: 36 acne / ~35 speckle
 # lesions on the scenes) varies by ~0.08 between seeds (0.83-0.97), so the floors sit below its
 # worst seed and fail on any real regression.
@@ -61,15 +61,15 @@ def test_report_has_confusion_matrix(report) -> None:
 # shifted / rescaled / rolled / re-exposed / re-JPEGed (seeded). The full jitter set (8 variants per scene,
 # ~5 s per seed) runs here rather than the script's --small 3. Two seeds: the default and a held-out one (the
 # fold-line and hairline rules were found on the default's false positives; the second checks they generalise).
-# The symmetric-shading, lid-highlight and faint-freckle rules were found on seeds 100 and 200; 400 and 500
-# validate them (speckle holds on all four; acne is still over the bar on 200 and 400).
+# The symmetric-shading, lid-highlight, faint-freckle and fold-line-end rules were found on seeds 100 and 200;
+# 400 and 500 validate them (every family holds on 100, 200 and 500; acne is still over the bar on 400).
 JITTER_HELD_OUT_SEED = 200
 JITTER_VALIDATION_SEEDS = (400, 500)
 JITTER_SEEDS = (ev.JITTER_SEED, JITTER_HELD_OUT_SEED, *JITTER_VALIDATION_SEEDS)
 JITTER_MEASURED = {  # (seed, family) -> (max per image, total over 24 images), measured 2026-11-24
     (ev.JITTER_SEED, "acne"): (1, 3), (ev.JITTER_SEED, "speckle"): (1, 2), (ev.JITTER_SEED, "mole"): (1, 1),
     (ev.JITTER_SEED, "blackhead"): (0, 0),
-    (JITTER_HELD_OUT_SEED, "acne"): (2, 4), (JITTER_HELD_OUT_SEED, "speckle"): (1, 4),
+    (JITTER_HELD_OUT_SEED, "acne"): (1, 3), (JITTER_HELD_OUT_SEED, "speckle"): (1, 4),
     (JITTER_HELD_OUT_SEED, "mole"): (0, 0), (JITTER_HELD_OUT_SEED, "blackhead"): (0, 0),
     (400, "acne"): (2, 8), (400, "speckle"): (1, 2), (400, "mole"): (0, 0), (400, "blackhead"): (0, 0),
     (500, "acne"): (1, 3), (500, "speckle"): (1, 1), (500, "mole"): (0, 0), (500, "blackhead"): (0, 0)}
@@ -86,8 +86,8 @@ def jitter_reports(engine):
     pytest.param(s, f, marks=pytest.mark.xfail(
         strict=True, reason=f"clean jitter over the issue's bar (<= {MAX_CLEAN_FP} per family per clean image): "
         f"seed {s}: {f} max {JITTER_MEASURED[(s, f)][0]} per image, {JITTER_MEASURED[(s, f)][1]} over 24 jittered "
-        "clean images (a fold end at the mouth corner and a light blob under the fringe on seed 200; a faint red "
-        "patch and a faint red-brown spot on the chin on seed 400); reported, the lead decides"))
+        "clean images (a faint large red patch on the cheek and a faint red-brown spot on the chin in one kiosk "
+        "frame); reported, the lead decides"))
     if (s, f) in JITTER_OVER_BAR else (s, f)
     for s in JITTER_SEEDS for f in ev.FAMILIES])
 def test_false_positives_on_jittered_clean_faces(jitter_reports, seed: int, family: str) -> None:
