@@ -150,6 +150,8 @@ def classify(f: Features) -> tuple[str, int] | None:
         return None  # a highlight of the face's relief, matched on the other side
     if f.polarity < 0 and on_lid(f):
         return None  # the upper lid's or brow bone's highlight
+    if f.polarity < 0 and f.in_shaded_zone and -f.dark < SHADED_ZONE_FACTOR * DETECT_BRIGHT:
+        return None  # the nose's and folds' own highlights (before the halo rule: their flanks are redder)
     if f.polarity < 0 and f.halo_hem >= PUSTULE_HALO_HEM_OD and PUSTULE_HEAD_MIN_MM <= f.diameter_mm <= WHITEHEAD_MAX_MM:
         return ACNE, PUSTULE  # a light head ringed by red skin (the head alone may be < MIN_LESION_MM)
     if f.diameter_mm < MIN_LESION_MM:

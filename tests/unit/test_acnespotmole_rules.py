@@ -333,3 +333,13 @@ def test_spots_on_a_fold_line_in_a_shaded_zone_are_its_end() -> None:
     strong = dataclasses.replace(spot, outline_mm=0.5, mel=0.25, hem=0.18,
                                  dark=asm.DARK_PER_MEL * 0.25 + asm.DARK_PER_HEM * 0.18)
     assert classify(strong) is not None  # a real lesion on the fold
+
+
+def test_faint_light_heads_in_shaded_zones_are_highlights_even_with_a_red_ring() -> None:
+    faint = -(asm.SHADED_ZONE_FACTOR * asm.DETECT_BRIGHT) + 0.04  # lighter than skin, under the shaded bar
+    head = f(polarity=-1, dark=faint, mel=-0.05, hem=-0.12, diameter_mm=2.6, sat_ratio=0.85,
+             halo_hem=asm.PUSTULE_HALO_HEM_OD + 0.1, in_shaded_zone=True)
+    assert classify(head) is None  # a nose highlight between the redder flanks
+    assert classify(dataclasses.replace(head, in_shaded_zone=False)) == (asm.ACNE, asm.PUSTULE)
+    bright = -(asm.SHADED_ZONE_FACTOR * asm.DETECT_BRIGHT) - 0.04
+    assert classify(dataclasses.replace(head, dark=bright)) == (asm.ACNE, asm.PUSTULE)

@@ -62,12 +62,13 @@ def test_report_has_confusion_matrix(report) -> None:
 # ~5 s per seed) runs here rather than the script's --small 3. Two seeds: the default and a held-out one (the
 # fold-line and hairline rules were found on the default's false positives; the second checks they generalise).
 # The symmetric-shading, lid-highlight, faint-freckle and fold-line-end rules were found on seeds 100 and 200;
-# 400 and 500 validate them (every family holds on 100, 200 and 500; acne is still over the bar on 400).
+# 400 and 500 validate them (every family holds on 100, 200 and 500; acne is still over the bar on 400). The
+# shaded-zone highlight check ahead of the halo rule came from seeds 600/700 (nose highlights; both then hold).
 JITTER_HELD_OUT_SEED = 200
 JITTER_VALIDATION_SEEDS = (400, 500)
 JITTER_SEEDS = (ev.JITTER_SEED, JITTER_HELD_OUT_SEED, *JITTER_VALIDATION_SEEDS)
 JITTER_MEASURED = {  # (seed, family) -> (max per image, total over 24 images), measured 2026-11-24
-    (ev.JITTER_SEED, "acne"): (1, 3), (ev.JITTER_SEED, "speckle"): (1, 2), (ev.JITTER_SEED, "mole"): (1, 1),
+    (ev.JITTER_SEED, "acne"): (1, 1), (ev.JITTER_SEED, "speckle"): (1, 2), (ev.JITTER_SEED, "mole"): (1, 1),
     (ev.JITTER_SEED, "blackhead"): (0, 0),
     (JITTER_HELD_OUT_SEED, "acne"): (1, 3), (JITTER_HELD_OUT_SEED, "speckle"): (1, 4),
     (JITTER_HELD_OUT_SEED, "mole"): (0, 0), (JITTER_HELD_OUT_SEED, "blackhead"): (0, 0),
