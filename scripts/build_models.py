@@ -389,7 +389,8 @@ def check_integer_only(model: bytes, name: str) -> None:
 
 
 def run_tflite(model: bytes, value: np.ndarray, runs: int = 0) -> tuple[dict[str, np.ndarray], float]:
-    """Outputs (dequantized) and median latency in ms over `runs` (2 threads, as on the kiosk)."""
+    """Outputs (dequantized) and median latency in ms over `runs` (2 threads, as on the kiosk). Pixel
+    (integer) input is fed as it is; float input is quantized with the input tensor's scale."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
@@ -398,7 +399,11 @@ def run_tflite(model: bytes, value: np.ndarray, runs: int = 0) -> tuple[dict[str
     interp.allocate_tensors()
     inp = interp.get_input_details()[0]
     scale, zp = inp["quantization"]
-    if scale and (abs(scale - 1.0) > 1e-6 or zp != 0) and inp["dtype"] == np.uint8:
+    if np.issubdtype(value.dtype, np.floating) and np.issubdtype(inp["dtype"], np.integer) and scale:
+        # Real-valued input (e.g. optical densities): quantize with the input tensor's own scale.
+        info = np.iinfo(inp["dtype"])
+        value = np.clip(np.round(value / scale + zp), info.min, info.max)
+    elif scale and (abs(scale - 1.0) > 1e-6 or zp != 0) and inp["dtype"] == np.uint8:
         raise SystemExit(f"uint8 input quantized as ({scale}, {zp}), expected pixel values (1, 0)")
     interp.set_tensor(inp["index"], value.reshape(inp["shape"]).astype(inp["dtype"]))
     interp.invoke()

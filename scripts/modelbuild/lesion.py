@@ -81,36 +81,6 @@ def design(bm: ModuleType):
     )
 
 
-def run_model(model: bytes, chans: np.ndarray, runs: int = 0) -> tuple[dict[str, np.ndarray], float]:
-    """Outputs (dequantized) for float channel input and median latency in ms (2 threads)."""
-    import time
-
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        import tensorflow as tf
-
-        Interpreter = tf.lite.Interpreter  # noqa: N806
-    interp = Interpreter(model_content=model, num_threads=2)
-    interp.allocate_tensors()
-    inp = interp.get_input_details()[0]
-    scale, zp = inp["quantization"]
-    info = np.iinfo(inp["dtype"])
-    q = np.clip(np.round(chans / scale + zp), info.min, info.max).astype(inp["dtype"])
-    interp.set_tensor(inp["index"], q[None])
-    interp.invoke()
-    outs = {}
-    for det in interp.get_output_details():
-        s, z = det["quantization"]
-        outs[det["name"]] = (interp.get_tensor(det["index"]).astype(np.float32) - z) * s
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        interp.invoke()
-        times.append((time.perf_counter() - t0) * 1000)
-    return outs, float(np.median(times)) if times else 0.0
-
-
 def channel_metrics(int8: dict[str, np.ndarray], reference: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
     """Per output map and channel ("blob_s1.hem"): (Pearson r, MAE / reference range)."""
     lb = _lesion_module()
@@ -138,7 +108,7 @@ def build(bm: ModuleType, write_manifest: bool = True, runs: int = 30) -> dict[s
     inputs = [lb.model_input(np.ascontiguousarray(c[..., ::-1])) for c in bm.representative_crops()]
     model = bm.convert(d, inputs)
     bm.check_integer_only(model, d.name)
-    outs, ms = run_model(model, check, runs=runs)
+    outs, ms = bm.run_tflite(model, check.astype(np.float32), runs=runs)
     metrics = channel_metrics(outs, lb.lesion_blobs_reference(check))
     (bm.MODELS_DIR / f"{d.name}.tflite").write_bytes(model)
     print(f"{d.name}: {len(model) / 1024:.1f} KiB, int8 latency p50 {ms:.2f} ms (512x512, 2 threads)")
