@@ -10,9 +10,16 @@ from pathlib import Path
 from edge import __version__
 from edge.config import ConfigError, Settings, load_settings
 
+EXIT_CONFIG = 2
 
-def _load(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
+
+def _load(args: argparse.Namespace) -> Settings | None:
+    """Settings, or None after printing the key paths that are wrong."""
+    try:
+        return load_settings(args.config)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return None
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -20,11 +27,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from edge.errors import ErrorKind, SkinKioskError
     from edge.request import decode_image, parse_face_fields, parse_max_face_num
 
-    try:
-        settings = _load(args)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    settings = _load(args)
+    if settings is None:
+        return EXIT_CONFIG
     try:
         fields = parse_face_fields(args.fields)
         max_faces = parse_max_face_num(args.max_faces)
@@ -59,41 +64,27 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    try:
-        settings = _load(args)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    problems = []
-    from edge.runtime.manifest import ModelError, ModelStore
+    settings = _load(args)
+    if settings is None:
+        return EXIT_CONFIG
+    from edge.runtime.manifest import ModelError, load_manifest, verify_file
 
     try:
-        store = ModelStore(settings.runtime.models_dir, settings.runtime.manifest, verify=True)
-        for name in ("face_detection_short_range", "face_detection_full_range_sparse", "face_landmark"):
-            from edge.runtime.manifest import verify_file
-
-            verify_file(store.path_of(name), store.entry(name).sha256)
+        for entry in load_manifest(settings.runtime.manifest).values():
+            verify_file(settings.runtime.models_dir / entry.file, entry.sha256)
     except ModelError as exc:
-        problems.append(str(exc))
-    if problems:
-        for p in problems:
-            print(p, file=sys.stderr)
-        return 2
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
     print("config ok")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    try:
-        from edge.api.server import serve  # added by the REST API
-    except ImportError:
-        print("serve: the REST API is not part of this build yet", file=sys.stderr)
-        return 2
-    try:
-        settings = _load(args)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    from edge.api.server import serve
+
+    settings = _load(args)
+    if settings is None:
+        return EXIT_CONFIG
     return serve(settings, host=args.host, port=args.port, args=args)
 
 

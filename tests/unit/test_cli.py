@@ -68,3 +68,21 @@ def test_unavailable_field_is_an_error_not_empty_data(astronaut_file, monkeypatc
     rc = main(["analyze", str(astronaut_file), "--fields", f"color,{missing}"])
     env = json.loads(capsys.readouterr().out)
     assert rc == 1 and env["error_code"] == 1008 and missing in env["error_msg"] and env["result"] is None
+
+
+def test_check_config_validates_keys_and_every_model_hash(tmp_path, capsys):
+    from edge.cli import main
+
+    assert main(["check-config"]) == 0 and "config ok" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("api:\n  prot: 1\n")
+    assert main(["--config", str(bad), "check-config"]) == 2
+    assert "api.prot: unknown key" in capsys.readouterr().err
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "m.tflite").write_bytes(b"tampered")
+    (models / "manifest.yaml").write_text("models:\n  m:\n    file: m.tflite\n    sha256: " + "0" * 64 + "\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"runtime:\n  models_dir: {models}\n  manifest: {models / 'manifest.yaml'}\n")
+    assert main(["--config", str(cfg), "check-config"]) == 2
+    assert "does not match" in capsys.readouterr().err
