@@ -9,20 +9,10 @@ import pytest
 
 from edge.analysis import eyesattr as ea
 from edge.analysis import reference as ref
-from tests.unit.lines_eyes_scenes import ev, portrait_context, portrait_image
+from tests.unit.lines_eyes_scenes import ev
 
 KEYS = ["dark_circle_left_type", "dark_circle_right_type", "dark_circle_left", "dark_circle_right",
         "eye_bags_left", "eye_bags_right", "eye_bags_left_type", "eye_bags_right_type"]
-
-
-@pytest.fixture(scope="module")
-def portrait() -> np.ndarray:
-    return portrait_image()
-
-
-@pytest.fixture(scope="module")
-def portrait_ctx(engine):
-    return portrait_context(engine)
 
 
 @pytest.fixture(scope="module")

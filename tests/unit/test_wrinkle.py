@@ -8,21 +8,11 @@ import numpy as np
 import pytest
 
 from edge.analysis import wrinkle as wr
-from tests.unit.lines_eyes_scenes import ev, portrait_context, portrait_image
+from tests.unit.lines_eyes_scenes import ev
 
 MIN_COVERAGE = 0.9
 MIN_TYPE_ACCURACY = 0.8
 MAX_BILATERAL = 1
-
-
-@pytest.fixture(scope="module")
-def portrait() -> np.ndarray:
-    return portrait_image()
-
-
-@pytest.fixture(scope="module")
-def portrait_ctx(engine):
-    return portrait_context(engine)
 
 
 @pytest.fixture(scope="module")
