@@ -59,11 +59,19 @@ class DetectorModelSpec:
 SHORT_RANGE = DetectorModelSpec("face_detection_short_range", AnchorSpec(128, (8, 16, 16, 16), 1.0), 0.5)
 FULL_RANGE = DetectorModelSpec("face_detection_full_range_sparse", AnchorSpec(192, (4,), 0.0), 0.6)
 
-# The full-range model finds faces down to ~12 px of its 192 px input (measured); a 768 px tile
-# shows a 64 px face at 16 px, so tiles find them; tiles overlap by a quarter so a face on a seam
-# is whole in some tile.
-TILE_SIDE_PX = 768
-TILE_OVERLAP = 0.25
+# The full-range model finds faces down to ~12 px of its 192 px input, but below ~20 px its score
+# swings with where the face sits (measured: a 64 px face in 768 px tiles = 16 px scored 0.13-0.93
+# over positions, and was lost at 7 of 273 places of a 1080p frame). A 576 px tile shows a 64 px face
+# at 21 px (>= FULL_RANGE_RELIABLE_PX); tiles overlap by half (288 px) so every face the whole-frame
+# pass may miss (under ~200 px) is whole in some tile, and seen at two or more places by most.
+TILE_SIDE_PX = 576
+TILE_OVERLAP = 0.5
+# Tiles keep faces down to the configured min_score (0.5 by default) rather than MediaPipe's 0.6 for
+# this model: small faces in a tile score 0.53-0.56 at some places (measured), and the mesh's presence
+# score still rejects what is not a face.
+# A tile box reaching this close to a tile side inside the frame is a face cut by that side (a piece
+# scoring >= 0.5 beside a big face, measured); with half overlap the same face is whole in a neighbour.
+TILE_CUT_MARGIN_PX = 2.0
 # A tile detection overlapping a whole-frame face by more than this share of its box is a piece of
 # that face, not another face (faces in a crowd photo rarely hide more than a fifth of each other).
 TILE_OVERLAP_MAX = 0.2
@@ -150,20 +158,22 @@ class BlazeFaceModel:
         if self.anchors.shape[0] != model.output(self.box_name).shape[1]:
             raise ValueError(f"{spec.manifest_name}: anchor count does not match the model output")
 
-    def detect_raw(self, rgb: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Boxes (N,4), keypoints (N,6,2), scores (N,) in `rgb`'s pixels, before NMS."""
+    def detect_raw(self, rgb: np.ndarray, min_score: float,
+                   model_threshold: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes (N,4), keypoints (N,6,2), scores (N,) in `rgb`'s pixels, before NMS; scores at least
+        `min_score` and (with `model_threshold`) MediaPipe's own threshold for the model."""
         h, w = rgb.shape[:2]
         side = max(h, w)
         pad_x, pad_y = (side - w) / 2.0, (side - h) / 2.0
         scale = self.size / side
         m = np.array([[scale, 0, pad_x * scale], [0, scale, pad_y * scale]], dtype=np.float32)
-        tensor = cv2.warpAffine(rgb, m, (self.size, self.size), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        tensor = cv2.warpAffine(rgb, m, (self.size, self.size), flags=cv2.INTER_LINEAR)  # as MediaPipe does
         x = tensor.astype(np.float32)[None] / 127.5 - 1.0
         out = self.model.run(x)
         raw = out[self.box_name].reshape(-1, 16)
         logits = np.clip(out[self.score_name].reshape(-1), -100.0, 100.0)
         scores = 0.5 * (1.0 + np.tanh(0.5 * logits))  # sigmoid without exp overflow
-        keep = scores >= max(min_score, self.spec.min_score)
+        keep = scores >= (max(min_score, self.spec.min_score) if model_threshold else min_score)
         if not keep.any():
             return np.zeros((0, 4), np.float32), np.zeros((0, 6, 2), np.float32), np.zeros((0,), np.float32)
         raw, scores, anchors = raw[keep], scores[keep], self.anchors[keep]
@@ -249,7 +259,18 @@ class FaceDetector:
         for y0 in _tile_starts(h, TILE_SIDE_PX, step):
             for x0 in _tile_starts(w, TILE_SIDE_PX, step):
                 tile = rgb[y0 : y0 + TILE_SIDE_PX, x0 : x0 + TILE_SIDE_PX]
-                boxes, kps, scores = model.detect_raw(tile, self.options.min_score)
+                boxes, kps, scores = model.detect_raw(tile, self.options.min_score, model_threshold=False)
+                side = np.array([tile.shape[1], tile.shape[0]], np.float32)
+                cut = np.zeros(len(scores), bool)
+                if x0 > 0:
+                    cut |= boxes[:, 0] < TILE_CUT_MARGIN_PX
+                if y0 > 0:
+                    cut |= boxes[:, 1] < TILE_CUT_MARGIN_PX
+                if x0 + side[0] < w:
+                    cut |= boxes[:, 2] > side[0] - TILE_CUT_MARGIN_PX
+                if y0 + side[1] < h:
+                    cut |= boxes[:, 3] > side[1] - TILE_CUT_MARGIN_PX
+                boxes, kps, scores = boxes[~cut], kps[~cut], scores[~cut]
                 if len(scores):
                     boxes = boxes + np.array([x0, y0, x0, y0], dtype=np.float32)
                     kps = kps + np.array([x0, y0], dtype=np.float32)

@@ -95,6 +95,45 @@ def test_five_faces_64_to_400_px_on_1080p(engine, astronaut_bgr):
     assert widths_found[0] < 100 and widths_found[-1] > 300
 
 
+def _face_patch(astronaut_bgr, width: float) -> np.ndarray:
+    scale = width / ASTRONAUT_FACE_W
+    crop = astronaut_bgr[60:210, 150:300]  # the face with a margin (1.56x its width)
+    return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
+def test_a_64_px_face_is_found_wherever_it_stands_on_1080p(engine, astronaut_bgr):
+    """Issue 14: a small face was lost at some places (BlazeFace full-range scores a 16 px face 0.13-0.93
+    depending on where it sits in a 768 px tile). Swept over a 10 x 6 grid reaching every edge."""
+    patch = _face_patch(astronaut_bgr, 64)
+    ph, pw = patch.shape[:2]
+    lost = []
+    for y in np.linspace(0, 1080 - ph, 6).astype(int):
+        for x in np.linspace(0, 1920 - pw, 10).astype(int):
+            canvas = np.full((1080, 1920, 3), (128, 128, 128), np.uint8)
+            canvas[y : y + ph, x : x + pw] = patch
+            found = engine.detector.detect(canvas, max_faces=1)
+            if not (found and abs((found[0].box[0] + found[0].box[2]) / 2 - (x + pw / 2)) < 32
+                    and abs((found[0].box[1] + found[0].box[3]) / 2 - (y + ph / 2)) < 32):
+                lost.append((int(x), int(y)))
+    assert not lost, f"64 px face lost at {lost}"
+
+
+@pytest.mark.parametrize("top", [0, 300, 1080 - 625])  # top edge, middle, bottom edge (the 400 px face: 625 px)
+def test_row_of_five_faces_65_to_400_px_all_found(engine, astronaut_bgr, top):
+    canvas = np.full((1080, 1920, 3), (128, 128, 128), np.uint8)
+    x, centers = 10, []
+    for w in (65, 110, 180, 280, 400):
+        patch = _face_patch(astronaut_bgr, w)
+        ph, pw = patch.shape[:2]
+        canvas[top : top + ph, x : x + pw] = patch
+        centers.append(x + pw / 2)
+        x += pw + 20
+    faces = engine.face_contexts(canvas, max_faces=10)  # detection, then the mesh's presence check
+    found = sorted((f.detection.box[0] + f.detection.box[2]) / 2 for f in faces)
+    assert len(found) == 5, found
+    assert all(abs(a - b) < 40 for a, b in zip(sorted(centers), found, strict=True))
+
+
 def test_no_face_in_coffee(engine, coffee_bgr):
     with pytest.raises(SkinKioskError) as info:
         engine.analyze(coffee_bgr)
