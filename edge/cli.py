@@ -104,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_analyze)
 
     c = sub.add_parser("check-config", help="validate config.yaml and the model files")
+    # `skin-kiosk check-config FILE`, as `promtool check config FILE`; `--config FILE check-config` too
+    c.add_argument("file", nargs="?", type=Path, default=None, help="the config file to check (same as --config)")
     c.set_defaults(func=cmd_check_config)
 
     s = sub.add_parser("serve", help="run the API + kiosk UI (and capture, when configured)")
@@ -114,7 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    file = getattr(args, "file", None)
+    if file is not None:
+        if args.config is not None and args.config != file:
+            parser.error(f"two config files given: --config {args.config} and {file}; give one")
+        args.config = file
     return int(args.func(args))
 
 

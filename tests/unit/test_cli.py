@@ -86,3 +86,24 @@ def test_check_config_validates_keys_and_every_model_hash(tmp_path, capsys):
     cfg.write_text(f"runtime:\n  models_dir: {models}\n  manifest: {models / 'manifest.yaml'}\n")
     assert main(["--config", str(cfg), "check-config"]) == 2
     assert "does not match" in capsys.readouterr().err
+
+
+def test_check_config_takes_the_file_after_the_command(tmp_path, capsys):
+    """Issue 14: `skin-kiosk check-config FILE` (as `promtool check config FILE`) checks FILE; the
+    `--config FILE check-config` form still works; two different files are refused."""
+    from edge.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("api:\n  prot: 1\n")
+    assert main(["check-config", str(bad)]) == 2
+    assert "api.prot: unknown key" in capsys.readouterr().err
+    good = tmp_path / "good.yaml"
+    good.write_text("api:\n  port: 8099\n")
+    assert main(["check-config", str(good)]) == 0 and "config ok" in capsys.readouterr().out
+    assert main(["--config", str(good), "check-config", str(good)]) == 0
+    with pytest.raises(SystemExit) as exc:
+        main(["--config", str(bad), "check-config", str(good)])
+    assert exc.value.code == 2 and "two config files" in capsys.readouterr().err
+    proc = subprocess.run([sys.executable, "-m", "edge.cli", "check-config", str(bad)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "unrecognized arguments" not in proc.stderr
