@@ -145,9 +145,9 @@ def create_app(settings: Settings, *, live: LiveSource | None = None, diary: Dia
             pool.shutdown()
 
     docs_static = swagger_static_dir()
-    # The device may be offline: serve Swagger UI's own files when we have them, else FastAPI's CDN page.
-    app = FastAPI(title="skin-kiosk", version=__version__, lifespan=lifespan, redoc_url=None,
-                  docs_url=None if docs_static else "/docs",
+    # The device may be offline: /docs serves Swagger UI's own files (swagger-ui-py, a dependency); never
+    # FastAPI's default page, which loads them from a CDN. Without the files there is no /docs.
+    app = FastAPI(title="skin-kiosk", version=__version__, lifespan=lifespan, redoc_url=None, docs_url=None,
                   description="Offline skin analysis: a drop-in for the seed's skin-analysis API, plus the kiosk "
                               "page's endpoints. Errors use the catalogue in README.md.")
     app.state.api = state
