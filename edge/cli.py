@@ -80,12 +80,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from edge.api.server import serve
+    from edge.serve import serve
 
     settings = _load(args)
     if settings is None:
         return EXIT_CONFIG
-    return serve(settings, host=args.host, port=args.port, args=args)
+    return serve(settings, host=args.host, port=args.port)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,12 +1,10 @@
-"""`skin-kiosk serve`: the API and the kiosk page under uvicorn.
-
-Refuses (exit 2) to bind a non-loopback address while no API key is configured: the open mode is
-for the device itself only.
+"""The API and the kiosk page under uvicorn, without the capture daemon (`serve_api`), and the checks
+every `serve` makes before it binds. Which of API-only or kiosk runs is decided by the composition
+root (`edge/serve.py`); this package knows nothing of `edge.kiosk`.
 """
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import logging
 import socket
@@ -17,8 +15,6 @@ from edge.api.live import LiveSource, ReplayLive
 from edge.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
-
-EXIT_CONFIG = 2
 
 
 def is_loopback_host(host: str) -> bool:
@@ -53,34 +49,24 @@ def replay_live(settings: Settings) -> ReplayLive:
                       locate=locate)
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None,
-          args: argparse.Namespace | None = None, *, live: LiveSource | None = None) -> int:
-    """Run until interrupted; returns the process exit status."""
+def bind_refusal(settings: Settings, host: str) -> str | None:
+    """Why `serve` must not bind `host` (None: it may). The open mode (no API key) is for the device
+    itself only: a non-loopback address needs a key."""
     from edge.api.auth import load_api_keys
 
-    host = host or settings.api.host
-    port = port or settings.api.port
     try:
         keys = load_api_keys(settings.api)
     except ConfigError as exc:
-        print(f"serve: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return f"serve: {exc}"
     if not keys and not is_loopback_host(host):
-        print(f"serve: refusing to listen on {host}: no API key is configured, so the API would be open to "
-              "the network. Set api.api_keys or api.api_keys_file (e.g. a systemd credential), or bind to "
-              "127.0.0.1.", file=sys.stderr)
-        return EXIT_CONFIG
-    from edge.sync.publisher import running_publisher  # drains the diary's outbox when mqtt.enabled
-
-    with running_publisher(settings):
-        if live is None and settings.capture.enabled:
-            from edge.kiosk.run import run_kiosk  # the capture daemon feeds the page; same checks above
-
-            return run_kiosk(settings, host, port)
-        return _serve_api(settings, host, port, live)
+        return (f"serve: refusing to listen on {host}: no API key is configured, so the API would be open to "
+                "the network. Set api.api_keys or api.api_keys_file (e.g. a systemd credential), or bind to "
+                "127.0.0.1.")
+    return None
 
 
-def _serve_api(settings: Settings, host: str, port: int, live: LiveSource | None) -> int:
+def serve_api(settings: Settings, host: str, port: int, live: LiveSource | None = None) -> int:
+    """The API and kiosk page (preview: `live`, else the demo replay) until SIGTERM/SIGINT; exit status."""
     import uvicorn
 
     from edge.api.app import create_app

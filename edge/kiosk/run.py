@@ -8,7 +8,7 @@ diary, the diary closes, exit 0. (Plain uvicorn re-raises the signal after its s
 kill the process before the analysis is stored; `_KioskServer` keeps the signal.)
 
 This module is a composition root, like cli.py: it joins the daemon and the API app (which knows the
-daemon only through the LiveSource protocol); `edge.api.server.serve` hands over to `run_kiosk`.
+daemon only through the LiveSource protocol); `edge.serve.serve` decides to call `run_kiosk`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import cv2
 import numpy as np
 
-from edge.capture.base import Frame, FrameSource, SourceError, SourceExhausted, open_source
+from edge.capture.base import Frame, FrameSource, SourceError, SourceExhausted
+from edge.capture.factory import open_source
 from edge.kiosk import metrics
 from edge.kiosk.flow import Backoff, FpsMeter, LatestFrame
 from edge.kiosk.notify import Heartbeats

@@ -155,7 +155,8 @@ def test_kiosk_exemption_is_loopback_only() -> None:
 
 
 def test_serve_refuses_public_bind_without_key(capsys: pytest.CaptureFixture[str]) -> None:
-    from edge.api.server import EXIT_CONFIG, is_loopback_host, serve
+    from edge.api.server import is_loopback_host
+    from edge.serve import EXIT_CONFIG, serve
 
     assert is_loopback_host("127.0.0.1") and is_loopback_host("::1") and is_loopback_host("localhost")
     assert not is_loopback_host("0.0.0.0") and not is_loopback_host("::")

@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.capture.base import FrameTimeout, SourceError, SourceExhausted, fit_size, open_source, split_streams
+from edge.capture.base import FrameTimeout, SourceError, SourceExhausted, fit_size, split_streams
+from edge.capture.factory import open_source
 from edge.capture.opencv import OpenCVSource
 from edge.capture.picamera import PicameraSource
 from edge.capture.replay import ReplaySource
