@@ -48,10 +48,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         if args.overlay:
             import cv2
 
-            from edge.overlay import draw_faces
+            from edge.overlay import draw_faces, draw_findings
 
-            contexts = engine.face_contexts(decoded.image, max_faces=max_faces, to_original=decoded.to_original)
-            cv2.imwrite(str(args.overlay), draw_faces(decoded.image, contexts))
+            picture = decoded.image
+            if args.overlay_regions:
+                contexts = engine.face_contexts(decoded.image, max_faces=max_faces, to_original=decoded.to_original)
+                picture = draw_faces(picture, contexts)
+            cv2.imwrite(str(args.overlay), draw_findings(picture, faces, decoded.to_original))
         envelope = success(faces)
     except SkinKioskError as exc:
         envelope = failure(exc)
@@ -99,7 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--fields", default=None, help="comma-separated face_field names, or 'all'")
     a.add_argument("--max-faces", default=None, help="max_face_num, 1-10 (default 1: the largest face)")
     a.add_argument("--extended", action="store_true", help="add the `extended` object (scores, ITA...)")
-    a.add_argument("--overlay", type=Path, default=None, help="write boxes, landmarks and regions to this PNG")
+    a.add_argument("--overlay", type=Path, default=None,
+                   help="write what was found (lesion boxes, wrinkles, eye areas, pores; a legend) to this PNG")
+    a.add_argument("--overlay-regions", action="store_true",
+                   help="with --overlay: also the face box, landmarks, mesh and region outlines")
     a.add_argument("--pretty", action="store_true", help="indent the JSON")
     a.set_defaults(func=cmd_analyze)
 

@@ -1,6 +1,11 @@
-"""Draw what the face stage found (boxes, landmarks, regions) so a person can check it."""
+"""Draw what was found so a person can check it: the analysis findings (`draw_findings`: lesion boxes,
+wrinkle lines, eye polygons, pore and blackhead circles, with a legend; colours as on the kiosk page)
+and what the face stage found (`draw_faces`: boxes, keypoints, mesh, region outlines)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -40,3 +45,85 @@ def draw_crop_regions(ctx: FaceContext) -> np.ndarray:
         m = ctx.regions.mask(name) > 0
         out[m] = (0.6 * out[m] + 0.4 * np.array(_PALETTE[i % len(_PALETTE)])).astype(np.uint8)
     return out
+
+
+def _bgr(hex_colour: str) -> tuple[int, int, int]:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return b, g, r
+
+
+# layer -> (legend label, colour): the kiosk page's LAYERS (edge/ui/static/app.js)
+FINDING_LAYERS = {
+    "location": ("Face box", _bgr("#4cd964")),
+    "acne": ("Acne", _bgr("#ff4d4d")),
+    "speckle": ("Spots", _bgr("#ffb347")),
+    "mole": ("Moles", _bgr("#c77dff")),
+    "wrinkle": ("Wrinkles", _bgr("#4dd0ff")),
+    "dark_circle": ("Dark circles", _bgr("#6fa8ff")),
+    "eye_bags": ("Eye bags", _bgr("#ffe066")),
+    "pores": ("Pores", _bgr("#ff8fd8")),
+    "blackhead": ("Blackheads", _bgr("#333333")),
+}
+
+
+def _points(points: Iterable[dict[str, float]], k: float) -> np.ndarray:
+    return np.round(np.array([[p["x"] * k, p["y"] * k] for p in points], np.float64)).astype(np.int32).reshape(-1, 1, 2)
+
+
+def draw_findings(image: np.ndarray, faces: list[dict[str, Any]], to_original: float = 1.0) -> np.ndarray:
+    """The seed faces' findings (original px) on a copy of `image` (original px / `to_original`), and a
+    legend of the layers drawn."""
+    out = image.copy()
+    k = 1.0 / to_original
+    thick = max(1, round(max(out.shape[:2]) / 900))
+    drawn: list[str] = []
+
+    def mark(layer: str) -> tuple[int, int, int]:
+        if layer not in drawn:
+            drawn.append(layer)
+        return FINDING_LAYERS[layer][1]
+
+    for face in faces:
+        loc = face.get("location") or {}
+        if loc:
+            x0, y0 = loc["left"] * k, loc["top"] * k
+            cv2.rectangle(out, (round(x0), round(y0)), (round(x0 + loc["width"] * k), round(y0 + loc["height"] * k)),
+                          mark("location"), thick)
+        asm = face.get("acnespotmole") or {}
+        for layer in ("acne", "speckle", "mole"):
+            for b in asm.get(f"{layer}_list") or []:
+                cv2.rectangle(out, (round(b["left"] * k), round(b["top"] * k)),
+                              (round(b["right"] * k), round(b["bottom"] * k)), mark(layer), thick)
+        for line in (face.get("wrinkle") or {}).get("wrinkle_data") or []:
+            if line:
+                cv2.polylines(out, [_points(line, k)], False, mark("wrinkle"), thick, cv2.LINE_AA)
+        eyes = face.get("eyesattr") or {}
+        for layer, keys in (("dark_circle", ("dark_circle_left", "dark_circle_right")),
+                            ("eye_bags", ("eye_bags_left", "eye_bags_right"))):
+            for key in keys:
+                if eyes.get(key):
+                    cv2.polylines(out, [_points(eyes[key], k)], True, mark(layer), thick, cv2.LINE_AA)
+        circles = ((face.get("blackheadpore") or {}).get("circles") or [{}])[0]
+        for layer, key in (("pores", "pore"), ("blackhead", "blackhead")):
+            for c in circles.get(key) or []:
+                cv2.circle(out, (round(c["x"] * k), round(c["y"] * k)), max(1, round(c["r"] * k)), mark(layer), thick,
+                           cv2.LINE_AA)
+    _legend(out, drawn, thick)
+    return out
+
+
+def _legend(out: np.ndarray, layers: list[str], thick: int) -> None:
+    """Swatch + label per drawn layer, top left, on a light panel so it reads on any photo."""
+    if not layers:
+        return
+    scale, row = 0.45 * thick, int(18 * thick)
+    width = int(max(cv2.getTextSize(FINDING_LAYERS[n][0], cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for n in layers))
+    x0, y0 = 8, 8
+    panel = out[y0 : y0 + row * len(layers) + 8, x0 : x0 + width + row + 16]
+    panel[:] = (0.35 * panel + 0.65 * 255).astype(np.uint8)
+    for i, name in enumerate(layers):
+        label, colour = FINDING_LAYERS[name]
+        y = y0 + 4 + i * row
+        cv2.rectangle(out, (x0 + 4, y + 3), (x0 + row - 2, y + row - 3), colour, -1)
+        cv2.putText(out, label, (x0 + row + 4, y + row - 5), cv2.FONT_HERSHEY_SIMPLEX, scale, (20, 20, 20), 1,
+                    cv2.LINE_AA)
