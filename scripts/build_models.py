@@ -410,7 +410,8 @@ def run_tflite(model: bytes, value: np.ndarray, runs: int = 0) -> tuple[dict[str
     outs = {}
     for det in interp.get_output_details():
         scale, zp = det["quantization"]
-        outs[det["name"]] = (interp.get_tensor(det["index"]).astype(np.float32) - zp) * scale
+        raw = interp.get_tensor(det["index"]).astype(np.float32)
+        outs[det["name"]] = (raw - zp) * scale if scale else raw  # scale 0: an unquantized (float) output
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
