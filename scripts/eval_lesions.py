@@ -1,5 +1,10 @@
 #!/usr/bin/env python3
-"""Plant-and-find evaluation of `acnespotmole` and `blackheadpore`.
+"""Plant-and-find evaluation of `blackheadpore` (and, for information only, `acnespotmole`).
+
+Since issue 11 `acnespotmole` is a model trained on real labelled photos and is measured on them
+(scripts/eval_real.py); its rows here show how it reads our own rendered lesions, which are no evidence
+of accuracy, and the acceptance line's acne/speckle/mole bars are the retired ones of the rule-based
+analyzer. The suite holds only the blackhead rows (tests/unit/test_eval_lesions.py).
 
 Lesions of known family, type, size and position are rendered onto face images, the analyzers run,
 and the findings are matched back to what was planted. Scenes:

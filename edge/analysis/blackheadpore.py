@@ -8,7 +8,8 @@ pores 1 oily (in a shiny area), 2 dehydrated (faint), 3 keratin (plugged: high c
 4 aging (elongated, sagging); blackheads 1 fat plug (dark, >= 0.8 mm), 2 sebaceous filament (grey,
 small), 3 mite (dense cluster). `poly` holds one area per zone with findings (nose: blackheads;
 forehead, right cheek, left cheek: pores) with its box, score and outer contour; `circles` holds every
-blackhead and pore as {x, y, r}.
+blackhead and pore as {x, y, r}. A dot whose centre lies inside a box `acnespotmole` reports (acne,
+speckle, mole) is that lesion, not a blackhead or pore, and is left out: one spot is reported once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import cv2
 import numpy as np
 
+from edge.analysis import acnespotmole as asm
 from edge.analysis import lesions as les
 from edge.analysis.base import register
 
@@ -112,7 +114,30 @@ def _neighbour_counts(xy: np.ndarray, radius_px: float) -> np.ndarray:
     return (d <= radius_px).sum(axis=1) - 1
 
 
+def outside_boxes(boxes: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """(N,) bool: the points (N, 2) that lie in none of the boxes (M, 4: left, top, right, bottom)."""
+    boxes = np.asarray(boxes, float).reshape(-1, 4)
+    if not len(boxes) or not len(xy):
+        return np.ones(len(xy), bool)
+    x, y = xy[:, 0:1], xy[:, 1:2]
+    inside = (x >= boxes[:, 0]) & (x <= boxes[:, 2]) & (y >= boxes[:, 1]) & (y <= boxes[:, 3])
+    return ~inside.any(axis=1)
+
+
+def outside_lesions(ctx: FaceContext, store: ModelStore, xy: np.ndarray) -> np.ndarray:
+    """(N,) bool: the crop-px points that lie in none of acnespotmole's reported finding boxes."""
+    return outside_boxes(np.array([f.box for f in asm.findings(ctx, store)]), xy)
+
+
 def blackheads(ctx: FaceContext, store: ModelStore) -> list[Dot]:
+    """The reported blackheads: `blackhead_dots` outside every acnespotmole finding."""
+    dots = blackhead_dots(ctx, store)
+    keep = outside_lesions(ctx, store, np.array([(d.x, d.y) for d in dots]).reshape(-1, 2))
+    return [d for d, k in zip(dots, keep, strict=True) if k]
+
+
+def blackhead_dots(ctx: FaceContext, store: ModelStore) -> list[Dot]:
+    """Every dark dot on and around the nose that passes the blackhead rules, typed."""
     grow = max(int(round(BLACKHEAD_AROUND_MM / ctx.mm_per_px)), 1)
     zone = cv2.dilate(ctx.regions.mask("nose"), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)) > 0
     det = les.Detector(thresholds={(les.DARK, 1): DETECT_BLACKHEAD}, scales=("blob_s1", "blob_s2"),
@@ -133,6 +158,8 @@ def pores(ctx: FaceContext, store: ModelStore, avoid: list[Dot]) -> list[Dot]:
                        max_peaks=PORE_MAX)
     maps = les.maps(ctx, store)
     cands = les.find_candidates(maps, zone & les.analysable_skin(ctx), det, ctx.mm_per_px)
+    xy = np.array([(c.x, c.y) for c in cands]).reshape(-1, 2)
+    cands = [c for c, k in zip(cands, outside_lesions(ctx, store, xy), strict=True) if k]
     if not cands:
         return []
     resp = np.ascontiguousarray(maps["blob_s1"][..., les.DARK])
@@ -192,7 +219,7 @@ def _circles(ctx: FaceContext, dots: list[Dot]) -> list[dict[str, float]]:
 @register("blackheadpore")
 class BlackheadPore:
     name: ClassVar[str] = "blackheadpore"
-    models: ClassVar[tuple[str, ...]] = (les.lb.MODEL_NAME,)
+    models: ClassVar[tuple[str, ...]] = (les.lb.MODEL_NAME, asm.ln.MODEL_NAME)
 
     def __init__(self, store: ModelStore) -> None:
         self.store = store

@@ -1,4 +1,5 @@
-"""Point-lesion post-processing shared by `acnespotmole` and `blackheadpore`.
+"""Point-lesion post-processing of `blackheadpore` (blackheads, pores); acne, spots and moles come from
+the trained `lesion_centernet` model (edge/analysis/acnespotmole.py), of which this keeps the output helpers.
 
 From the `lesion_blobs` maps (multi-scale -sigma^2 LoG of dark / melanin / hemoglobin, OD units):
 local maxima above a per-channel threshold inside the analysable skin only -> one candidate per place
@@ -105,7 +106,6 @@ class Lesion:
     box: tuple[float, float, float, float]  # left, top, right, bottom, crop px
     score: float
     angle: float = 0.0  # radians, direction of the segment's major axis (crop x right, y down)
-    bilateral: float = 0.0  # response at the mirrored place across the face's midline / own response
     extras: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -182,19 +182,6 @@ def analysable_skin(ctx: FaceContext) -> np.ndarray:
         return skin
 
     return ctx.cached("lesions:analysable_skin", compute)
-
-
-def hair_distance_mm(ctx: FaceContext) -> np.ndarray:
-    """float32 crop map: distance (mm) to the nearest hair/deep-shadow area of `analysable_skin` (ungrown)."""
-
-    def compute(c: FaceContext) -> np.ndarray:
-        analysable_skin(c)
-        hair = c.cached("lesions:hair", lambda _c: np.zeros((c.crop_size, c.crop_size), bool))
-        if not hair.any():
-            return np.full(hair.shape, np.inf, np.float32)
-        return cv2.distanceTransform((~hair).astype(np.uint8), cv2.DIST_L2, 5) * np.float32(c.mm_per_px)
-
-    return ctx.cached("lesions:hair_distance", compute)
 
 
 def maps(ctx: FaceContext, store: ModelStore) -> dict[str, np.ndarray]:
@@ -449,35 +436,6 @@ def pyramid(ctx: FaceContext, level: int) -> tuple[np.ndarray, np.ndarray]:
     return ctx.cached(f"lesions:pyramid{level}", compute)
 
 
-MIDLINE_LANDMARKS = (10, 168, 6, 197, 195, 5, 4, 1, 2, 0, 17, 152)  # face-mesh points on the midline
-MIRROR_SEARCH_MM = 3.0  # the mirrored place is searched this far around (pose, asymmetry)
-
-
-def midline_x(ctx: FaceContext) -> float:
-    """x of the face's midline in the (upright) crop."""
-    return float(np.median(ctx.landmarks_crop[list(MIDLINE_LANDMARKS), 0]))
-
-
-def bilateral_ratio(ctx: FaceContext, blob_maps: dict[str, np.ndarray], cand: Candidate) -> float:
-    """The strongest same-scale, same-channel response around the place mirrored across the midline,
-    over the candidate's own: ~1 for bilateral anatomy (fold ends, dimples, under-eye shadows), ~0 for a
-    one-sided lesion."""
-    name = f"blob_s{int(round(cand.sigma))}"
-    resp = channel_values(blob_maps[name], cand.channel) * cand.polarity
-    f = ctx.crop_size / resp.shape[0]
-    mx = 2.0 * midline_x(ctx) - cand.x
-    reach_px = max(MIRROR_SEARCH_MM / ctx.mm_per_px, cand.radius)
-    if abs(mx - cand.x) < 2.0 * cand.radius + reach_px:
-        return 0.0  # on or near the midline: the mirrored place is the lesion itself
-    reach = reach_px / f
-    cx, cy = (mx + 0.5) / f - 0.5, (cand.y + 0.5) / f - 0.5
-    x0, x1 = int(max(np.floor(cx - reach), 0)), int(min(np.ceil(cx + reach) + 1, resp.shape[1]))
-    y0, y1 = int(max(np.floor(cy - reach), 0)), int(min(np.ceil(cy + reach) + 1, resp.shape[0]))
-    if x1 <= x0 or y1 <= y0:
-        return 0.0
-    return float(max(resp[y0:y1, x0:x1].max(), 0.0) / max(cand.response, 1e-6))
-
-
 def _measure_at(ctx: FaceContext, blob_maps: dict[str, np.ndarray], cand: Candidate,
                 why: list[str] | None) -> Lesion | None:
     chans, skin = pyramid(ctx, cand.level)
@@ -531,7 +489,6 @@ def find_lesions(ctx: FaceContext, store: ModelStore, detector: Detector, where:
                 if lesion is not None:
                     break
         if lesion is not None:
-            lesion.bilateral = bilateral_ratio(ctx, blob_maps, lesion.candidate)
             out.append(lesion)
     # Within each polarity; a lighter blob inside a darker one (a pustule's head) is folded by the caller
     # after classification, so that a rejected blob does not hide a real one inside it.

@@ -23,11 +23,11 @@ def planted(engine):
     sites = [(kind("blackhead", 1), cx + dx * step, cy + dy * step, 1.2) for dx, dy in ((-1, 0), (1, 0), (0, -1.5))]
     out = plant(img, ctx, sites)
     run_ctx = engine.face_contexts(out)[0]
-    return sites, ctx, engine.analyzer("blackheadpore").analyze(run_ctx, extended=True)
+    return sites, ctx, engine.analyzer("blackheadpore").analyze(run_ctx, extended=True), run_ctx
 
 
 def test_seed_field_names_and_types(planted) -> None:
-    _, _, out = planted
+    _, _, out, _ = planted
     field = out["blackheadpore"]
     assert list(field) == SEED_KEYS
     assert isinstance(field["circles"], list) and len(field["circles"]) == 1
@@ -48,16 +48,19 @@ def test_seed_field_names_and_types(planted) -> None:
         assert p["left"] - 1 <= min(xs) and max(xs) <= p["right"] + 1 and p["top"] - 1 <= min(ys) <= p["bottom"] + 1
 
 
-def test_planted_blackheads_found_on_the_nose(planted) -> None:
-    sites, ctx, out = planted
-    circles = out["blackheadpore"]["circles"][0]["blackhead"]
-    tol = 1.5 / (ctx.mm_per_px * ctx.crop_px_per_image_px) * ctx.to_original
+def test_planted_blackheads_found_on_the_nose(engine, planted) -> None:
+    """The blackhead rules find the planted dots (`blackhead_dots`). The analyzer then leaves out those the
+    lesion model reports (it reads these rendered 1.2 mm dots as a mole and a spot: one spot is reported
+    once, by acnespotmole), so this checks the rules, not the reported count."""
+    sites, ctx, _, run_ctx = planted
+    dots = bp.blackhead_dots(run_ctx, engine.store)
     for _, x, y, _ in sites:
-        ox, oy = ctx.crop_to_original(np.array([[x, y]]))[0]
-        d = [np.hypot(c["x"] - ox, c["y"] - oy) for c in circles]
-        assert d and min(d) <= tol, f"blackhead at ({ox:.0f}, {oy:.0f}) not found in {circles}"
-    types = out["blackheadpore"]["blackhead_segs_type"]
-    assert types.count(bp.FAT_PLUG) >= len(sites)  # dark, >= 0.8 mm, apart
+        d = [np.hypot(c.x - x, c.y - y) for c in dots]
+        assert d and min(d) <= 1.5 / run_ctx.mm_per_px, f"blackhead at crop ({x:.0f}, {y:.0f}) not found"
+    assert [c.type for c in dots].count(bp.FAT_PLUG) >= len(sites)  # dark, >= 0.8 mm, apart
+    reported = bp.blackheads(run_ctx, engine.store)
+    boxes = np.array([f.box for f in bp.asm.findings(run_ctx, engine.store)]).reshape(-1, 4)
+    assert len(reported) == int(bp.outside_boxes(boxes, np.array([(c.x, c.y) for c in dots]).reshape(-1, 2)).sum())
 
 
 def test_extended_only_on_request(engine) -> None:

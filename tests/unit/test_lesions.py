@@ -1,6 +1,6 @@
 """Truth-known tests of the shared lesion post-processing (edge/analysis/lesions.py): measurement of
 synthetic blobs of known size, contrast and shape, edge rejection, noise estimate, candidate search,
-the hair exclusion and the bilateral test."""
+the hair exclusion."""
 
 from __future__ import annotations
 
@@ -176,7 +176,6 @@ class FakeContext:
         self.crop_size = crop.shape[0]
         self.regions = FakeRegions(crop.shape[0])
         self.mm_per_px = MM_PER_PX
-        self.landmarks_crop = np.full((468, 3), crop.shape[0] / 2, np.float32)  # midline at the centre
         self._cache: dict = {}
 
     def cached(self, key, fn):
@@ -195,22 +194,6 @@ def test_hair_areas_are_not_analysable_but_a_mole_is() -> None:
     assert not skin[:40].any()
     assert not skin[40 + int(les.HAIR_MARGIN_MM / MM_PER_PX) - 1].any()  # grown by the margin
     assert skin[160, 128] and skin[200, 60]
-    dist = les.hair_distance_mm(FakeContext(crop))  # from the ungrown hair mass, not from the mole
-    assert dist[100, 60] == pytest.approx((100 - 39) * MM_PER_PX, abs=0.5)
-    assert dist[20, 60] == 0.0 and dist[160, 128] > 30
-
-
-def test_bilateral_ratio_pairs_and_singles() -> None:
-    ctx = FakeContext(np.zeros((SIZE, SIZE, 3), np.uint8))
-    resp = np.zeros((SIZE // 2, SIZE // 2, 3), np.float32)  # a level-1 map (sigma 4 crop px)
-    resp[50, 30, les.MEL] = 0.2  # crop (61, 101)
-    resp[50, 97, les.MEL] = 0.2  # its mirror across x = 128: crop (195, 101)
-    resp[90, 30, les.MEL] = 0.2  # a single one
-    maps = {"blob_s4": resp}
-    paired = les.Candidate(x=61, y=101, sigma=4.0, channel=les.MEL, polarity=1, response=0.2, significance=3, level=1)
-    single = les.Candidate(x=61, y=181, sigma=4.0, channel=les.MEL, polarity=1, response=0.2, significance=3, level=1)
-    assert les.bilateral_ratio(ctx, maps, paired) == pytest.approx(1.0)
-    assert les.bilateral_ratio(ctx, maps, single) == pytest.approx(0.0)
 
 
 def test_clipped_pixels_are_not_analysable() -> None:

@@ -1,0 +1,75 @@
+"""The lesion gate on real, human-labelled faces (issue 11): scripts/eval_real.py on the `valid/` split of
+acne-new v36 through `Engine.analyze`, against the acceptance floors. The data is not part of the
+project; where `../shared/data/acne-new-v36` is absent (a user's clone) the test skips, saying why."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VALID = ROOT.parent / "shared" / "data" / "acne-new-v36" / "valid"
+if str(ROOT / "scripts") not in sys.path:
+    sys.path.insert(0, str(ROOT / "scripts"))
+
+F1_FLOOR = {"acne": 0.40, "speckle": 0.35, "mole": 0.30}  # the issue's acceptance, per family
+MAX_FINDINGS_PER_CLEAN_FACE = 1.0
+PORTRAIT_MAX_FINDINGS_PER_CLEAN_FACE = 1.5  # the darker-skinned `-is-a-` portraits
+PORTRAIT_MAX_F1_GAP = 0.10  # portrait F1 at most this far under the FFHQ group's, per family
+MIN_ACNE_TYPE_ACCURACY = 0.6
+
+# Floors the shipped model does not reach yet (issue 11 stays open): each is an xfail(strict) with the value
+# measured on 2026-12-03, so the test reports it on every run and turns red (XPASS) the day a model reaches
+# the floor and the marker must go. The other floors hold and gate every change.
+NOT_YET = {
+    "acne": "acne F1 0.221 (R 0.204, P 0.241) < 0.40",
+    "mole": "mole F1 0.167 (R 0.105, P 0.419) < 0.30",
+}
+PORTRAIT_CLEAN_NOT_YET = "2.0 findings on the group's only clean face > 1.5"
+
+pytestmark = pytest.mark.skipif(not VALID.is_dir(), reason=f"labelled data not here ({VALID}): the gate runs "
+                                "where ../shared/data/acne-new-v36 sits beside the clone (CI)")
+
+
+@pytest.fixture(scope="module")
+def report(engine):
+    import eval_real
+
+    rep = eval_real.evaluate(VALID, engine=engine)
+    eval_real.print_report(rep)  # the tables land in the test log
+    return rep
+
+
+@pytest.mark.parametrize("family", [
+    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[f])) if f in NOT_YET else f
+    for f in sorted(F1_FLOOR)])
+def test_f1_floor(report, family: str) -> None:
+    assert report["overall"][family]["f1"] >= F1_FLOOR[family], report["overall"][family]
+
+
+def test_findings_per_clean_face(report) -> None:
+    assert report["overall"]["clean_images"] > 0
+    assert report["overall"]["findings_per_clean_image"] <= MAX_FINDINGS_PER_CLEAN_FACE
+
+
+@pytest.mark.xfail(strict=True, reason=PORTRAIT_CLEAN_NOT_YET)
+def test_darker_skinned_portraits_few_findings_on_clean_faces(report) -> None:
+    portrait = report["groups"]["portrait"]
+    assert portrait["clean_images"] and portrait["findings_per_clean_image"] <= PORTRAIT_MAX_FINDINGS_PER_CLEAN_FACE
+
+
+def test_darker_skinned_portraits_f1_within_the_gap_of_ffhq(report) -> None:
+    portrait, ffhq = report["groups"]["portrait"], report["groups"]["ffhq"]
+    for family in F1_FLOOR:
+        if portrait[family]["truth"]:
+            assert portrait[family]["f1"] >= ffhq[family]["f1"] - PORTRAIT_MAX_F1_GAP, (family, portrait, ffhq)
+
+
+def test_acne_type_accuracy(report) -> None:
+    assert report["overall"]["acne_type"]["accuracy"] >= MIN_ACNE_TYPE_ACCURACY, report["overall"]["acne_type"]
+
+
+def test_every_photo_has_a_face(report) -> None:
+    assert report["overall"]["no_face"] == 0
