@@ -31,11 +31,12 @@ import numpy as np
 
 from edge.capture.base import Frame, FrameSource, SourceError, SourceExhausted
 from edge.capture.factory import open_source
+from edge.face.pose import HeadPose
 from edge.kiosk import metrics
 from edge.kiosk.flow import Backoff, FpsMeter, LatestFrame
 from edge.kiosk.notify import Heartbeats
 from edge.kiosk.quality import GateReason, GateResult, QualityGate
-from edge.kiosk.tracker import FaceTracker, HeadPose, Track
+from edge.kiosk.tracker import FaceTracker, Track
 from edge.request import fit_for_analysis
 
 if TYPE_CHECKING:

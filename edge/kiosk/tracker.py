@@ -5,16 +5,11 @@ Sessions: a face that stays in view (missing for at most `max_missed` frames in 
 session; auto-capture fires at most once per session, so a person is analysed once per visit, not
 once per second.
 
-Head pose (yaw, pitch) comes from the mesh's own 3D landmarks: MediaPipe's z is depth in the same
-pixel scale as x and y, so the tilt of the eye-corner line out of the image plane is the yaw and the
-tilt of the forehead-chin line is the pitch. Cheaper than solvePnP against a generic head model (no
-camera intrinsics to guess) and good to a few degrees within the +-30 degrees the gate cares about.
-Roll is the mesh's eye-line angle (the same `degree` the API reports).
+Head pose: edge/face/pose.py.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -23,26 +18,13 @@ import numpy as np
 
 from edge.face.detector import Detection, DetectorOptions, FaceDetector
 from edge.face.mesh import FaceMesh
+from edge.face.pose import HeadPose, head_pose
 from edge.runtime.manifest import ModelStore
-
-# Mesh indices (MediaPipe topology): outer eye corners, forehead top, chin.
-RIGHT_EYE_OUTER, LEFT_EYE_OUTER, FOREHEAD, CHIN = 33, 263, 10, 152
-# The mesh's forehead-chin line is not parallel to the image plane for a frontal face: it leans
-# ~11 degrees (chin farther than the forehead top, measured on frontal photos); that is pitch 0.
-PITCH_OFFSET_DEG = 11.0
 
 DEFAULT_SMOOTHING = 0.5  # weight of the new box in the moving average (1 = no smoothing)
 DEFAULT_MAX_MISSED = 5  # frames a face may vanish (blink of the detector) and still be the same session
 NEW_FACE_IOU = 0.2  # a detection overlapping the track less than this is somebody else: new session
 MIN_TRACK_SCORE = 0.5
-
-
-@dataclass(frozen=True)
-class HeadPose:
-    yaw_deg: float  # + : the person turns to their left (their nose moves to larger x in the image)
-    pitch_deg: float  # + : chin up
-    roll_deg: float  # clockwise roll of the eye line
-    presence: float  # mesh face-presence probability
 
 
 @dataclass
@@ -73,18 +55,6 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     inter = max(x1 - x0, 0.0) * max(y1 - y0, 0.0)
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return float(inter / union) if union > 0 else 0.0
-
-
-def head_pose(landmarks: np.ndarray, roll_deg: float, presence: float = 1.0) -> HeadPose:
-    """Yaw and pitch from the mesh's 3D landmarks (see the module docstring)."""
-    lm = landmarks.astype(np.float64)
-    eye_line = lm[LEFT_EYE_OUTER] - lm[RIGHT_EYE_OUTER]
-    midline = lm[CHIN] - lm[FOREHEAD]
-    # Turning to the person's left brings their right eye nearer the camera (smaller z) than their left.
-    yaw = math.degrees(math.atan2(eye_line[2], math.hypot(eye_line[0], eye_line[1])))
-    # Chin up brings the chin nearer the camera than the forehead: the midline's z falls.
-    pitch = PITCH_OFFSET_DEG - math.degrees(math.atan2(midline[2], math.hypot(midline[0], midline[1])))
-    return HeadPose(yaw_deg=yaw, pitch_deg=pitch, roll_deg=roll_deg, presence=presence)
 
 
 @dataclass

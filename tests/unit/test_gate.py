@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from edge.config import GateConfig
-from edge.kiosk.quality import GUIDANCE, GateReason, QualityGate, exposure, sharpness
-from edge.kiosk.tracker import HeadPose
+from edge.face.image_quality import exposure, sharpness
+from edge.face.pose import HeadPose
+from edge.kiosk.quality import GUIDANCE, GateReason, QualityGate
 from tests.kiosk_media import place_face, portrait
 
 LORES = (640, 480)

@@ -11,7 +11,8 @@ import pytest
 from edge.config import Settings
 from edge.face.detector import Detection
 from edge.face.mesh import FaceMesh
-from edge.kiosk.tracker import FaceTracker, Track, head_pose
+from edge.face.pose import head_pose
+from edge.kiosk.tracker import FaceTracker, Track
 from edge.runtime.manifest import ModelStore
 from tests.kiosk_media import place_face, portrait
 
