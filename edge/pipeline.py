@@ -21,7 +21,9 @@ from edge.config import Settings
 from edge.errors import ErrorKind, SkinKioskError
 from edge.face.context import FaceContext
 from edge.face.detector import Detection, DetectorOptions, FaceDetector
+from edge.face.image_quality import exposure, sharpness
 from edge.face.mesh import FaceMesh, roi_matrix
+from edge.face.pose import HeadPose, head_pose
 from edge.face.regions import build_regions
 from edge.runtime.manifest import ModelStore
 
@@ -60,6 +62,66 @@ def location_of(ctx: FaceContext) -> dict[str, Any]:
     y1 = min(float(xy[:, 1].max()), h * ctx.to_original)
     return {"left": round(x0, 2), "top": round(y0, 2), "width": round(x1 - x0, 2), "height": round(y1 - y0, 2),
             "degree": int(ctx.degree)}
+
+
+@dataclass
+class FaceMeasures:
+    """One face, measured: the seed face dict (every field, `extended` on) and, for formats that draw
+    (outlines, maps at the photo's size), its geometry in original px and pixel maps in crop px."""
+
+    face: dict[str, Any]
+    photo: np.ndarray  # the analysed frame (BGR, analysis scale; x to_original_scale = original px)
+    to_original_scale: float
+    image_size: tuple[int, int]  # original photo (width, height)
+    landmarks: np.ndarray  # (468, 2) mesh points, original px
+    pose: HeadPose
+    crop_to_original: np.ndarray  # 2x3 affine: crop px -> original px
+    crop_size: int
+    mm_per_px: float  # crop px
+    regions: dict[str, np.ndarray]  # named region outlines (edge/face/regions.py), original px
+    region_masks: dict[str, np.ndarray]  # the same regions, crop px, bool
+    skin: np.ndarray  # crop px bool: skin that shows skin (no hair, brows, moles, deep shadow)
+    melanin_excess: np.ndarray  # crop px, melanin OD over the face's own typical skin
+    hemoglobin_excess: np.ndarray  # crop px, hemoglobin OD over the face's own typical skin
+    shine: np.ndarray  # crop px bool: specular highlights
+    pictures: dict[str, np.ndarray]  # skinface's crop pictures (src_pic, gray_pic, brown_pic, red_pic)
+    quality: dict[str, float]  # sharpness, brightness, dark/bright clipped share, face width (original px)
+
+    def to_original(self, points: np.ndarray) -> np.ndarray:
+        pts = np.asarray(points, np.float64).reshape(-1, 2)
+        return pts @ self.crop_to_original[:, :2].T + self.crop_to_original[:, 2]
+
+
+def face_measures(face: dict[str, Any], ctx: FaceContext, store: ModelStore) -> FaceMeasures:
+    from edge.analysis import maps
+    from edge.analysis.skinface import health_images, picture_references
+
+    to_image = np.vstack([ctx.crop_to_image_matrix, [0, 0, 1]])
+    crop_to_original = (np.diag([ctx.to_original, ctx.to_original, 1.0]) @ to_image)[:2]
+    pig = maps.pigment_maps(ctx, store)
+    mel_ref, hem_ref = picture_references(ctx, store)
+    h, w = ctx.image.shape[:2]
+    gray = cv2.cvtColor(ctx.crop, cv2.COLOR_BGR2GRAY)
+    face_mask = ctx.regions.mask("face")
+    mean, dark, bright = exposure(gray[face_mask > 0]) if face_mask.any() else exposure(gray)
+    lm = ctx.landmarks[:, :2].astype(np.float64) * ctx.to_original
+    width = float(lm[:, 0].max() - lm[:, 0].min())
+
+    def orig(poly: np.ndarray) -> np.ndarray:
+        pts = np.asarray(poly, np.float64).reshape(-1, 2)
+        return pts @ crop_to_original[:, :2].T + crop_to_original[:, 2]
+
+    return FaceMeasures(
+        face=face, photo=ctx.image, to_original_scale=ctx.to_original, image_size=(int(round(w * ctx.to_original)), int(round(h * ctx.to_original))),
+        landmarks=lm, pose=head_pose(ctx.landmarks, float(ctx.degree)), crop_to_original=crop_to_original,
+        crop_size=ctx.crop_size, mm_per_px=ctx.mm_per_px,
+        regions={n: orig(p) for n, p in ctx.regions.polygons.items()},
+        region_masks={n: m > 0 for n, m in ctx.regions.masks.items()},
+        skin=maps.skin_pixels(ctx, store), melanin_excess=(pig.melanin - mel_ref).astype(np.float32),
+        hemoglobin_excess=(pig.hemoglobin - hem_ref).astype(np.float32), shine=maps.specular_mask(ctx, store),
+        pictures=health_images(ctx, store),
+        quality={"sharpness": sharpness(gray), "brightness": mean, "dark_clipped": dark, "bright_clipped": bright,
+                 "face_width_px": width})
 
 
 class Engine:
@@ -163,6 +225,20 @@ class Engine:
     def analyze(self, image: np.ndarray, fields: Iterable[str] = (), max_faces: int = 1, extended: bool = False,
                 to_original: float = 1.0, timer: StageTimer | None = None) -> list[dict[str, Any]]:
         """Face dicts (seed shape), largest face first. Raises NO_FACE when there is none."""
+        return [f for f, _ in self._faces(image, fields, max_faces, extended, to_original, timer)]
+
+    def measure(self, image: np.ndarray, max_faces: int = 1, to_original: float = 1.0,
+                timer: StageTimer | None = None) -> list[FaceMeasures]:
+        """Every field on each face (extended on) plus the geometry and pixel maps the vendor formats
+        draw with: one set of measurements that every format renders (edge/formats/)."""
+        out = []
+        for face, ctx in self._faces(image, self.available_fields(), max_faces, True, to_original, timer):
+            with _Stage(timer, "measures"):
+                out.append(face_measures(face, ctx, self.store))
+        return out
+
+    def _faces(self, image: np.ndarray, fields: Iterable[str], max_faces: int, extended: bool,
+               to_original: float, timer: StageTimer | None) -> list[tuple[dict[str, Any], FaceContext]]:
         fields = list(fields)
         self.check_fields(fields)
         contexts = self.face_contexts(image, max_faces=max_faces, to_original=to_original, timer=timer)
@@ -175,7 +251,7 @@ class Engine:
                 with _Stage(timer, name):
                     part = self.analyzer(name).analyze(ctx, extended=extended)
                 deep_merge(face, part)
-            faces.append(face)
+            faces.append((face, ctx))
         return faces
 
     def close(self) -> None:
