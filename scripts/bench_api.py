@@ -10,6 +10,11 @@ analysed; pool size from --workers/--queue-size), then runs two phases of --seco
 
     scripts/bench_api.py [--seconds 10] [--workers 2] [--queue-size 4] [--overload 4] [--fields LIST]
     scripts/bench_api.py --url http://127.0.0.1:8080 --clients 8   # an already running server
+
+With --tier basic|advanced|pro, one client instead alternates a request to the seed endpoint with every
+field and one to that vendor tier (Pro: every map and mark), --requests of each, and prints both
+latencies and their ratio, measured in the same run. The server's resident memory (now and peak, from
+/proc) is printed after every phase when the bench started the server.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "data" / "demo" / "astronaut.jpg"
 ANALYZE = "/face/effect/skin_analyze"
+TIER_PATHS = {"basic": "/api/portrait/analysis/skin-analysis",
+              "advanced": "/api/portrait/analysis/skin-analysis-advanced",
+              "pro": "/api/portrait/analysis/skin-analysis-pro"}
+ALL_FIELDS = "color,smooth,acnespotmole,wrinkle,eyesattr,blackheadpore,skinface,skinquality"
 START_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 60.0
 
@@ -96,6 +105,56 @@ def report(phase: Phase) -> None:
     print(f"  client timeouts: {phase.timeouts}")
 
 
+def server_rss_mb(pid: int) -> tuple[float, float]:
+    """(resident now, peak resident) of the server process, MB, from /proc (Linux)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan"), float("nan")
+    kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.startswith(("VmRSS", "VmHWM"))}
+    return kb.get("VmRSS", 0) / 1024, kb.get("VmHWM", 0) / 1024
+
+
+def print_rss(proc: subprocess.Popen[bytes] | None, label: str) -> None:
+    if proc is not None:
+        now, peak = server_rss_mb(proc.pid)
+        print(f"  server RSS after {label}: {now:.0f} MB (peak {peak:.0f} MB)")
+
+
+def tier_params(tier: str) -> dict[str, str]:
+    if tier != "pro":
+        return {"return_maps": "red_area", "return_rect_confidence": "1"} if tier == "advanced" else {}
+    sys.path.insert(0, str(ROOT))
+    from edge.formats.ailab_maps import FRONT_MAPS
+    from edge.formats.ailab_pro import MARK_TOKENS, WRINKLE_LIST_TOKENS
+
+    return {"return_maps": ",".join(FRONT_MAPS), "return_marks": ",".join(MARK_TOKENS + WRINKLE_LIST_TOKENS)}
+
+
+def compare_tier(base: str, photo: bytes, tier: str, requests: int, key: str | None) -> None:
+    """Seed endpoint (every field) and `tier`, alternated, one client: p50/p99 and the ratio."""
+    headers = {"ailabapi-api-key": key} if key else {}
+    times: dict[str, list[float]] = {"seed (all fields)": [], f"{tier} (vendor)": []}
+    sizes: dict[str, int] = {}
+    with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT_S, headers=headers) as http:
+        for i in range(requests + 1):  # the first pair warms both paths up and is not counted
+            for name, path, data in (("seed (all fields)", ANALYZE, {"face_field": ALL_FIELDS}),
+                                     (f"{tier} (vendor)", TIER_PATHS[tier], tier_params(tier))):
+                t0 = time.perf_counter()
+                r = http.post(path, files={"image": ("a.jpg", photo, "image/jpeg")}, data=data)
+                ms = (time.perf_counter() - t0) * 1000
+                if r.status_code != 200 or r.json().get("error_code") != 0:
+                    raise SystemExit(f"{path}: HTTP {r.status_code} {r.text[:200]}")
+                if i:
+                    times[name].append(ms)
+                sizes[name] = len(r.content)
+    print(f"\n{'endpoint':22s} {'n':>4s} {'p50 ms':>8s} {'p99 ms':>8s} {'response kB':>12s}")
+    for name, ms in times.items():
+        print(f"{name:22s} {len(ms):4d} {pct(ms, 50):8.1f} {pct(ms, 99):8.1f} {sizes[name] / 1024:12.1f}")
+    seed_ms, tier_ms = times.values()
+    print(f"{tier} / seed p50 ratio: {pct(tier_ms, 50) / pct(seed_ms, 50):.2f}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -135,21 +194,35 @@ def main() -> int:
     parser.add_argument("--overload", type=float, default=4.0, help="phase 2 clients = this x phase 1 clients")
     parser.add_argument("--busy-backoff", type=float, default=0.05, help="seconds a client waits after a 503")
     parser.add_argument("--fields", default="", help="face_field for every request (default: location only)")
+    parser.add_argument("--tier", choices=sorted(TIER_PATHS), help="compare this vendor tier with the seed endpoint")
+    parser.add_argument("--requests", type=int, default=20, help="with --tier: requests to each endpoint")
+    parser.add_argument("--photo", type=Path, default=PHOTO, help="JPEG to post (default: the demo photo)")
+    parser.add_argument("--key", help="API key to send (servers with keys configured)")
     args = parser.parse_args()
-    photo = PHOTO.read_bytes()
+    photo = args.photo.read_bytes()
     proc = None
     if args.url:
         base = args.url.rstrip("/")
     else:
         proc, base = start_server(args)
     try:
+        print_rss(proc, "start-up")
+        if args.tier:
+            print(f"bench_api: seed endpoint vs {args.tier}, photo {args.photo.name} ({len(photo)} bytes), "
+                  f"workers={args.workers} (cache off)")
+            compare_tier(base, photo, args.tier, args.requests, args.key)
+            print_rss(proc, f"{args.requests} requests to each")
+            return 0
         capacity = args.clients or args.workers + args.queue_size
-        print(f"bench_api: {base}{ANALYZE}, photo {PHOTO.name} ({len(photo)} bytes), fields={args.fields or '-'}, "
+        print(f"bench_api: {base}{ANALYZE}, photo {args.photo.name} ({len(photo)} bytes), fields={args.fields or '-'}, "
               f"workers={args.workers} queue_size={args.queue_size} (cache off)")
         asyncio.run(run_phase(base, photo, args.fields, Phase("warm-up", 1), 1.0))
-        report(asyncio.run(run_phase(base, photo, args.fields, Phase("within capacity", capacity), args.seconds)))
+        phase = asyncio.run(run_phase(base, photo, args.fields, Phase("within capacity", capacity), args.seconds))
+        report(phase)
+        print_rss(proc, "within capacity")
         over = max(capacity + 1, round(capacity * args.overload))
         report(asyncio.run(run_phase(base, photo, args.fields, Phase("overload", over), args.seconds, args.busy_backoff)))
+        print_rss(proc, "overload")
     finally:
         if proc is not None:
             proc.terminate()

@@ -23,7 +23,7 @@ from edge.api.cache import ResultCache
 from edge.api.live import LiveSource
 from edge.api.metrics import ApiMetrics
 from edge.api.pool import EngineLike, InferencePool
-from edge.api.routers import analyze, health, kiosk, metrics, ui
+from edge.api.routers import ailab, analyze, health, kiosk, metrics, ui
 from edge.api.routers import diary as diary_routes
 from edge.api.routers.ui import STATIC_DIR
 from edge.api.state import ApiState
@@ -153,7 +153,7 @@ def create_app(settings: Settings, *, live: LiveSource | None = None, diary: Dia
     app.state.api = state
     _install_handlers(app)
     _install_metrics(app, api_metrics)
-    for module in (analyze, health, metrics, kiosk, diary_routes, ui):
+    for module in (analyze, ailab, health, metrics, kiosk, diary_routes, ui):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if docs_static:

@@ -1,0 +1,246 @@
+"""The vendor's current skin API family (AILabTools Basic / Advanced / Pro), for clients of its SDK.
+
+`AILabClient(api_key, base_url="http://<kiosk>")` works unchanged. One request runs the pipeline once
+(`Engine.measure`: every field plus geometry and maps) on the shared worker pool; a tier module of
+edge/formats renders those measurements. Errors follow the contract's table in its own envelope (HTTP
+status = error_code = error_detail.status_code). Nothing of a request is stored beyond the result cache.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+
+from edge.api.cache import cache_key
+from edge.api.state import ApiState, get_state
+from edge.config import GateConfig, RequestConfig
+from edge.errors import ErrorKind, SkinKioskError
+from edge.formats import ailab_advanced, ailab_basic, ailab_pro
+from edge.formats.ailab_envelope import AilabError, failure, success
+from edge.formats.ailab_maps import DEFAULT_COLORS, MAP_TOKENS
+from edge.formats.ailab_measures import VendorView
+from edge.pipeline import StageTimer
+from edge.request import decode_image
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["ailab"])
+
+MB = 1024 * 1024
+TIER_MAX_BYTES = {"basic": 2 * MB, "advanced": 5 * MB, "pro": 8 * MB}  # contract: per-tier file limits
+MIN_SIDE_PX = 200  # contract: resolution must be above 200 x 200 ...
+MAX_SIDE_PX = 4095  # ... and below 4096 x 4096
+HARD_MIN_FACE_PX = 64  # below this face width nothing can be measured (the detector's smallest face)
+QC_MIN_FACE_PX = 160  # contract: with face_quality_control the face box is at least 160 px ...
+QC_MIN_FACE_SHARE = 0.1  # ... and at least 1/10 of the photo's short side
+BODY_SLACK_BYTES = 256 * 1024  # multipart headers and the text fields
+MAX_FORM_FIELDS = 16
+FILE_FIELDS = ("image", "left_side_image", "right_side_image")
+ADVANCED_MAPS = ("red_area",)
+_HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")
+
+
+def _flag(params: dict[str, Any], name: str) -> bool:
+    value = str(params.get(name, "0")).strip()
+    if value not in ("0", "1"):
+        raise AilabError("UNSUPPORTED_PARAMETER_VALUES", f"{name}: {value!r} is not 0 or 1")
+    return value == "1"
+
+
+def _tokens(params: dict[str, Any], name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    raw = str(params.get(name, "")).strip()
+    if not raw:
+        return ()
+    tokens = tuple(dict.fromkeys(t.strip() for t in raw.split(",") if t.strip()))
+    bad = [t for t in tokens if t not in allowed]
+    if bad:
+        raise AilabError("UNSUPPORTED_PARAMETER_VALUES", f"{name}: unknown value(s) {','.join(bad)}")
+    return tokens
+
+
+def _colors(params: dict[str, Any]) -> dict[str, str] | None:
+    raw = params.get("roi_outline_color")
+    if raw is None or not str(raw).strip():
+        return None
+    try:
+        data = json.loads(str(raw))
+    except ValueError:
+        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", "roi_outline_color: not JSON") from None
+    if not isinstance(data, dict) or not all(k in DEFAULT_COLORS and isinstance(v, str) and _HEX6.match(v)
+                                             for k, v in data.items()):
+        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT",
+                         "roi_outline_color: an object of " + ", ".join(DEFAULT_COLORS) + " to 6 hex digits")
+    return data
+
+
+async def _form(request: Request, tier: str) -> dict[str, Any]:
+    limit = TIER_MAX_BYTES[tier] * (3 if tier == "pro" else 1) + BODY_SLACK_BYTES
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise AilabError("FILE_SIZE_EXCEEDS_LIMIT", f"request body of {declared} bytes; {tier} accepts files up to "
+                                                    f"{TIER_MAX_BYTES[tier]} bytes")
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise AilabError("MISSING_PARAMETERS", "send multipart/form-data with the file field `image`")
+    try:
+        form = await request.form(max_files=len(FILE_FIELDS), max_fields=MAX_FORM_FIELDS, max_part_size=limit)
+    except MultiPartException as exc:
+        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", f"malformed form body: {exc.message}") from None
+    params: dict[str, Any] = {}
+    try:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if key in FILE_FIELDS:
+                    params[key] = await value.read()
+            else:
+                params[key] = value
+    finally:
+        await form.close()
+    return params
+
+
+def _decode(data: bytes, tier: str, limits: RequestConfig, name: str = "image"):
+    if len(data) > TIER_MAX_BYTES[tier]:
+        raise AilabError("FILE_SIZE_EXCEEDS_LIMIT", f"{name}: {len(data)} bytes; {tier} accepts at most "
+                                                    f"{TIER_MAX_BYTES[tier]} bytes")
+    capped = limits.model_copy(update={"max_bytes": TIER_MAX_BYTES[tier], "max_side": MAX_SIDE_PX})
+    decoded = decode_image(data, capped)
+    if min(decoded.original_width, decoded.original_height) <= MIN_SIDE_PX:
+        raise AilabError("ERROR_LOW_RESOLUTION", f"{name}: {decoded.original_width}x{decoded.original_height}; "
+                                                 f"more than {MIN_SIDE_PX} px a side is needed")
+    return decoded
+
+
+def quality_control(view: VendorView, gate: GateConfig) -> None:
+    """face_quality_control=1: the kiosk gate's checks (size, pose, light, blur) with the contract's codes."""
+    m = view.m
+    width = m.quality["face_width_px"]
+    short = min(m.image_size)
+    if width < QC_MIN_FACE_PX or width < QC_MIN_FACE_SHARE * short:
+        raise AilabError("ERROR_FACE_SIZE_NOT_MEET_REQUIREMENTS",
+                         f"face {width:.0f} px wide; at least {QC_MIN_FACE_PX} px and 1/10 of the short side")
+    p = m.pose
+    if abs(p.yaw_deg) > gate.max_abs_yaw_deg or abs(p.pitch_deg) > gate.max_abs_pitch_deg \
+            or abs(p.roll_deg) > gate.max_abs_roll_deg:
+        raise AilabError("ERROR_POOR_FACE_QUALITY", f"head pose yaw {p.yaw_deg:.0f}, pitch {p.pitch_deg:.0f}, "
+                                                    f"roll {p.roll_deg:.0f} degrees: face the camera")
+    q = m.quality
+    if q["brightness"] < gate.min_brightness or q["dark_clipped"] > gate.max_clipped_fraction:
+        raise AilabError("ERROR_POOR_FACE_QUALITY", f"too dark (face brightness {q['brightness']:.0f})")
+    if q["brightness"] > gate.max_brightness or q["bright_clipped"] > gate.max_clipped_fraction:
+        raise AilabError("ERROR_POOR_FACE_QUALITY", f"too bright (face brightness {q['brightness']:.0f})")
+    if q["sharpness"] < gate.min_sharpness:
+        raise AilabError("ERROR_POOR_FACE_QUALITY", f"blurred (sharpness {q['sharpness']:.0f} < {gate.min_sharpness:.0f})")
+
+
+def _measure(engine: Any, decoded: Any, sides: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, float]]:
+    """On a worker: the front face's measures and each side photo's (None when it has no face)."""
+    timer = StageTimer()
+    front = engine.measure(decoded.image, max_faces=1, to_original=decoded.to_original, timer=timer)[0]
+    side_measures = {}
+    for side, d in sides.items():
+        try:
+            side_measures[side] = engine.measure(d.image, max_faces=1, to_original=d.to_original, timer=timer)[0]
+        except SkinKioskError as exc:
+            if exc.kind is not ErrorKind.NO_FACE:
+                raise
+            side_measures[side] = None
+    return front, side_measures, timer.ms
+
+
+async def _run(request: Request, tier: str) -> JSONResponse:
+    state: ApiState = get_state(request)
+    try:
+        try:
+            state.auth.check(request, loopback_exempt=False)
+        except SkinKioskError as exc:
+            raise AilabError.from_kiosk(exc) from None
+        if not state.cache.enabled:
+            try:
+                state.pool.refuse_if_saturated()
+            except SkinKioskError as exc:
+                raise AilabError.from_kiosk(exc) from None
+        params = await _form(request, tier)
+        payload = await _payload(state, params, tier)
+    except AilabError as err:
+        request.state.error_code = err.status
+        return JSONResponse(failure(err), status_code=err.status)
+    except SkinKioskError as exc:
+        err = AilabError.from_kiosk(exc)
+        request.state.error_code = err.status
+        return JSONResponse(failure(err), status_code=err.status)
+    except Exception:  # never a traceback to the client; the log has it
+        log.exception("ailab %s request failed", tier)
+        err = AilabError("PROCESSING_FAILURE")
+        request.state.error_code = err.status
+        return JSONResponse(failure(err), status_code=err.status)
+    request.state.error_code = 0
+    return JSONResponse(success(payload))
+
+
+async def _payload(state: ApiState, params: dict[str, Any], tier: str) -> dict[str, Any]:
+    image = params.get("image")
+    if not isinstance(image, bytes) or not image:
+        raise AilabError("MISSING_PARAMETERS", "image: a file is required")
+    qc = _flag(params, "face_quality_control") if tier == "advanced" else False
+    rect_conf = _flag(params, "return_rect_confidence") if tier == "advanced" else False
+    maps = _tokens(params, "return_maps", ADVANCED_MAPS if tier == "advanced" else MAP_TOKENS) if tier != "basic" else ()
+    marks = _tokens(params, "return_marks", ailab_pro.MARK_TOKENS + ailab_pro.WRINKLE_LIST_TOKENS) if tier == "pro" else ()
+    colors = _colors(params) if tier == "pro" else None
+    side_results = _tokens(params, "return_side_results", ("jawline_info",)) if tier == "pro" else ()
+    limits = state.settings.request
+    decoded = _decode(image, tier, limits)
+    side_bytes = {s: params[f"{s}_side_image"] for s in ("left", "right")
+                  if tier == "pro" and isinstance(params.get(f"{s}_side_image"), bytes) and params[f"{s}_side_image"]}
+    sides = {s: _decode(b, tier, limits, f"{s}_side_image") for s, b in side_bytes.items()}
+    options = json.dumps([tier, qc, rect_conf, maps, marks, colors, side_results, sorted(side_bytes)], sort_keys=True)
+    key = cache_key(image + b"".join(side_bytes.values()), ["ailab:" + options], 1, True)
+    if state.cache.enabled:
+        hit = state.cache.get(key)
+        state.metrics.cache.labels("hit" if hit is not None else "miss").inc()
+        if hit is not None:
+            return hit[0]
+    front, side_measures, stage_ms = await state.pool.run(lambda engine: _measure(engine, decoded, sides))
+    state.metrics.observe_stages(stage_ms)
+    view = VendorView(front)
+    if view.m.quality["face_width_px"] < HARD_MIN_FACE_PX:
+        raise AilabError("ERROR_FACE_SIZE_NOT_MEET_REQUIREMENTS",
+                         f"face {view.m.quality['face_width_px']:.0f} px wide; at least {HARD_MIN_FACE_PX} px")
+    if qc:
+        quality_control(view, state.settings.gate)
+    if tier == "basic":
+        payload = ailab_basic.render(view)
+    elif tier == "advanced":
+        payload = ailab_advanced.render(view, rect_confidence=rect_conf, maps=maps)
+    else:
+        side_views = {s: ailab_pro.SideMeasures((d.original_width, d.original_height),
+                                                VendorView(side_measures[s]) if side_measures[s] is not None else None)
+                      for s, d in sides.items()}
+        payload = ailab_pro.render(view, maps=maps, marks=marks, colors=colors, sides=side_views,
+                                   side_results=bool(side_results))
+    state.cache.put(key, [payload])
+    return payload
+
+
+async def basic(request: Request) -> JSONResponse:
+    return await _run(request, "basic")
+
+
+async def advanced(request: Request) -> JSONResponse:
+    return await _run(request, "advanced")
+
+
+async def pro(request: Request) -> JSONResponse:
+    return await _run(request, "pro")
+
+
+for _path, _fn, _summary in (("skin-analysis", basic, "Vendor API, Basic tier"),
+                             ("skin-analysis-advanced", advanced, "Vendor API, Advanced tier"),
+                             ("skin-analysis-pro", pro, "Vendor API, Pro tier")):
+    router.add_api_route(f"/api/portrait/analysis/{_path}", _fn, methods=["POST"], summary=_summary)

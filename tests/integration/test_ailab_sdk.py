@@ -1,0 +1,393 @@
+"""The vendor's three tiers through its official SDK (`ailabtools-sdk`) against real uvicorn on 127.0.0.1:
+responses validate against docs/ailab/*.schema.json (written from shared/contract-ailab.md), errors
+arrive as the SDK's `AILabApiError` with the contract's status and code, and the numbers hold together:
+score_info recomputed from the same response, geometry inside the face, maps at the photo's size, and
+the seed endpoint and the three tiers agreeing on what they found."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import cv2
+import httpx
+import jsonschema
+import numpy as np
+import pytest
+from ailabtools import AILabClient
+from ailabtools.errors import AILabApiError
+from api_harness import REPO_ROOT, Server, api_settings, running
+
+from edge.api.app import create_app
+from edge.formats.ailab_maps import FRONT_MAPS, MAP_TOKENS
+from edge.formats.ailab_pro import MARK_TOKENS, WRINKLE_LIST_TOKENS
+
+KEY = "ailab-test-key"
+SCHEMAS = {t: json.loads((REPO_ROOT / "docs" / "ailab" / f"ailab_{t}.schema.json").read_text())
+           for t in ("basic", "advanced", "pro")}
+ALL_MARKS = ",".join(MARK_TOKENS + WRINKLE_LIST_TOKENS)
+ALL_MAPS = ",".join(MAP_TOKENS)
+FACE_MARGIN_PX = 3  # geometry may touch the face oval's bounding box by a rounding step
+
+
+def jpeg(img: np.ndarray, quality: int = 92) -> bytes:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return buf.tobytes()
+
+
+def portrait() -> np.ndarray:
+    """The public-domain astronaut at twice its size (face ~185 px wide, above the contract's 160)."""
+    from skimage import data
+
+    src = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    return cv2.resize(src, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+
+
+def side_view() -> np.ndarray:
+    """A frontal photo sent as a side image (no public-domain profile photo is at hand): the jawline is
+    refused as too frontal (code 2); the angle itself is tested on turned meshes in tests/unit."""
+    from skimage import data
+
+    return cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (640, 640))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    settings = api_settings(api_keys=[KEY], workers=1)
+    with running(create_app(settings)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def photo() -> bytes:
+    return jpeg(portrait())
+
+
+def call(server: Server, tier: str, params: dict[str, Any], key: str = KEY) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        client = AILabClient(key, base_url=server.base_url, timeout=60)
+        try:
+            method = {"basic": client.portrait.portraitSkinAnalysisBasic,
+                      "advanced": client.portrait.portraitSkinAnalysisAdvanced,
+                      "pro": client.portrait.portraitSkinAnalysisProfessional}[tier]
+            return await method(params)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(go())
+
+
+def sdk_error(server: Server, tier: str, params: dict[str, Any], key: str = KEY) -> AILabApiError:
+    with pytest.raises(AILabApiError) as info:
+        call(server, tier, params, key)
+    err = info.value
+    assert err.detail is not None and isinstance(err.raw, dict)
+    assert err.raw["error_code"] == err.detail.status_code  # HTTP status = error_code = status_code
+    return err
+
+
+def validate(tier: str, response: dict[str, Any]) -> None:
+    errors = sorted(jsonschema.Draft202012Validator(SCHEMAS[tier]).iter_errors(response), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:10])
+
+
+def decode(b64: str) -> np.ndarray:
+    img = cv2.imdecode(np.frombuffer(base64.b64decode(b64, validate=True), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert img is not None
+    return img
+
+
+# --- the three tiers validate ------------------------------------------------------------------------
+def test_basic_validates(server: Server, photo: bytes) -> None:
+    r = call(server, "basic", {"image": photo})
+    validate("basic", r)
+    assert "data" not in r and r["error_code"] == 0 and isinstance(r["result"]["skin_type"]["details"], dict)
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"faceQualityControl": 1},
+    {"returnRectConfidence": 1},
+    {"returnMaps": "red_area"},
+    {"faceQualityControl": 1, "returnRectConfidence": 1, "returnMaps": "red_area"},
+], ids=["plain", "quality_control", "rect_confidence", "red_area", "all"])
+def test_advanced_validates(server: Server, photo: bytes, params: dict[str, Any]) -> None:
+    r = call(server, "advanced", {"image": photo, **params})
+    validate("advanced", r)
+    res = r["result"]
+    for key in ("acne", "closed_comedones", "skin_spot", "mole"):
+        assert ("confidence" in res[key]) == bool(params.get("returnRectConfidence"))
+        if "confidence" in res[key]:
+            assert len(res[key]["confidence"]) == len(res[key]["rectangle"])
+    assert ("face_maps" in res) == ("returnMaps" in params) == ("sensitivity" in res)
+    if "face_maps" in res:
+        assert decode(res["face_maps"]["red_area"]).shape[:2] == portrait().shape[:2]
+
+
+@pytest.fixture(scope="module")
+def pro(server: Server, photo: bytes) -> dict[str, Any]:
+    side = jpeg(side_view())
+    return call(server, "pro", {"image": photo, "returnMaps": ALL_MAPS, "returnMarks": ALL_MARKS,
+                                "roiOutlineColor": json.dumps({"acne_color": "00FF00"}),
+                                "leftSideImage": side, "rightSideImage": side, "returnSideResults": "jawline_info"})
+
+
+def test_pro_with_every_map_mark_and_side_images_validates(pro: dict[str, Any]) -> None:
+    validate("pro", pro)
+    res = pro["result"]
+    for token in MARK_TOKENS:
+        assert token in res, token
+    assert set(res["face_maps"]) == set(MAP_TOKENS)
+    for side in ("left", "right"):
+        result = pro[f"{side}_side_result"]
+        assert result[f"{side}_jawline_info"] == {f"{side}_jawline_quality": 2}  # too frontal
+        assert set(result[f"{side}_acne_info"]) == {"score", "acne", "acne_pustule", "acne_nodule", "acne_mark",
+                                                    "closed_comedones"}
+
+
+def test_pro_without_options_has_no_optional_keys(server: Server, photo: bytes) -> None:
+    r = call(server, "pro", {"image": photo})
+    validate("pro", r)
+    for key in ("face_maps", "melanin", "sensitivity", "wrinkle_mark", "dark_circle_outline", "left_side_result"):
+        assert key not in r["result"] and key not in r
+
+
+# --- errors through the SDK ------------------------------------------------------------------------
+def test_no_face(server: Server) -> None:
+    err = sdk_error(server, "basic", {"image": jpeg(np.full((480, 640, 3), 128, np.uint8))})
+    assert (err.detail.status_code, err.detail.code) == (422, "ERROR_NO_FACE_IN_FILE")
+
+
+def test_file_over_basic_limit(server: Server) -> None:
+    noise = np.random.default_rng(0).integers(0, 256, (1500, 1500, 3), dtype=np.uint8)
+    big = jpeg(noise, 95)
+    assert 2 * 1024 * 1024 < len(big) < 5 * 1024 * 1024  # over Basic's 2 MB, under Advanced's 5 MB
+    err = sdk_error(server, "basic", {"image": big})
+    assert (err.detail.status_code, err.detail.code) == (413, "FILE_SIZE_EXCEEDS_LIMIT")
+
+
+def test_low_resolution(server: Server) -> None:
+    err = sdk_error(server, "advanced", {"image": jpeg(cv2.resize(portrait(), (150, 150)))})
+    assert (err.detail.status_code, err.detail.code) == (422, "ERROR_LOW_RESOLUTION")
+
+
+@pytest.mark.parametrize("tier,params,code", [
+    ("advanced", {"returnMaps": "1"}, "UNSUPPORTED_PARAMETER_VALUES"),
+    ("advanced", {"returnMaps": "brown_area"}, "UNSUPPORTED_PARAMETER_VALUES"),  # Pro only
+    ("advanced", {"faceQualityControl": 2}, "UNSUPPORTED_PARAMETER_VALUES"),
+    ("pro", {"returnMarks": "wrinkle_mark,nose_mark"}, "UNSUPPORTED_PARAMETER_VALUES"),
+    ("pro", {"roiOutlineColor": '{"acne_color": "red"}'}, "ERROR_INVALID_PARAMETER_FORMAT"),
+    ("pro", {"roiOutlineColor": "not json"}, "ERROR_INVALID_PARAMETER_FORMAT"),
+])
+def test_bad_parameters(server: Server, photo: bytes, tier: str, params: dict[str, Any], code: str) -> None:
+    err = sdk_error(server, tier, {"image": photo, **params})
+    assert (err.detail.status_code, err.detail.code) == (400, code)
+
+
+def test_wrong_key(server: Server, photo: bytes) -> None:
+    err = sdk_error(server, "basic", {"image": photo}, key="wrong")
+    assert (err.detail.status_code, err.detail.code) == (401, "ERROR_USER_NOT_EXISTS")
+
+
+def test_missing_image_and_unsupported_file(server: Server) -> None:
+    r = httpx.post(server.base_url + "/api/portrait/analysis/skin-analysis", headers={"ailabapi-api-key": KEY},
+                   data={"face_quality_control": "0"}, files={"other": ("x.txt", b"x")})
+    assert r.status_code == 400 and r.json()["error_detail"]["code"] == "MISSING_PARAMETERS"
+    err = sdk_error(server, "basic", {"image": b"GIF89a" + bytes(100)})
+    assert (err.detail.status_code, err.detail.code) == (415, "UNSUPPORTED_FILE_TYPES")
+
+
+def test_quality_control_rejects_a_blurred_face(server: Server) -> None:
+    blurred = jpeg(cv2.GaussianBlur(portrait(), (0, 0), 6))
+    assert call(server, "advanced", {"image": blurred})["error_code"] == 0  # analysed without the gate
+    err = sdk_error(server, "advanced", {"image": blurred, "faceQualityControl": 1})
+    assert (err.detail.status_code, err.detail.code) == (422, "ERROR_POOR_FACE_QUALITY")
+    assert "blur" in err.detail.message
+
+
+def test_quality_control_rejects_a_small_face(server: Server) -> None:
+    from skimage import data
+
+    small = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)  # face ~92 px wide: under 160
+    err = sdk_error(server, "advanced", {"image": jpeg(small), "faceQualityControl": 1})
+    assert (err.detail.status_code, err.detail.code) == (422, "ERROR_FACE_SIZE_NOT_MEET_REQUIREMENTS")
+
+
+# --- consistency -----------------------------------------------------------------------------------
+def _clamp(v: float, lo: float) -> float:
+    return min(max(v, lo), 100.0)
+
+
+def recomputed_scores(res: dict[str, Any], floor: float, total_floor: float) -> dict[str, float]:
+    """score_info from the same response's counts and severities (the contract's formulas)."""
+    pc = res["enlarged_pore_count"]
+    pores = [_clamp(100 - 0.1 * pc["forehead_count"], floor), _clamp(100 - 0.22 * pc["left_cheek_count"], floor),
+             _clamp(100 - 0.22 * pc["right_cheek_count"], floor), _clamp(100 - 0.16 * pc["chin_count"], floor)]
+    acne = 100 - (1.7 * res["closed_comedones"]["count"] + 2.4 * res["acne"]["count"]
+                  + 4.8 * res["acne_pustule"]["count"] + 9.8 * res["acne_nodule"]["count"])
+    sides = []
+    for side in ("left", "right"):
+        pig = (0, 7, 11, 16)[res[f"{side}_dark_circle_pigment"]["value"]]
+        rete = (0, 9, 15, 20)[res[f"{side}_dark_circle_rete"]["value"]]
+        struct = (0, 11, 19, 28)[res[f"{side}_dark_circle_structural"]["value"]]
+        sides.append(_clamp(100 - (pig + rete + struct), floor))
+    searched = [k for k in res if k.endswith("_wrinkle_info") and "cheek" not in k]
+    s = {"pores": _clamp(float(np.mean(pores)), floor), "blackhead": _clamp(100 - 0.3 * res["blackhead_count"], floor),
+         "acne": _clamp(acne, floor), "water": _clamp(100 - res["water"]["water_severity"], floor),
+         "sensitivity": _clamp(100 - res["sensitivity"]["sensitivity_intensity"], floor),
+         "melanin": _clamp(100 - res["melanin"]["melanin_concentration"], floor),
+         "rough": _clamp(100 - res["rough"]["rough_severity"], floor),
+         "dark_circle": _clamp(100 - (100 - sides[0]) - (100 - sides[1]), floor),
+         "wrinkle": _clamp(100 - float(np.mean([res[k]["wrinkle_score"] for k in searched])), floor)}
+    oily = res["score_info"]["oily_intensity_score"] if floor > 0 else res["score_info_unclamped"]["oily_intensity_score"]
+    total = ((s["wrinkle"] + s["pores"] + s["blackhead"] + s["acne"] + s["melanin"]) * 1.2
+             + (s["water"] + oily + s["rough"]) * 0.5 + s["sensitivity"] + s["dark_circle"]) / 10
+    s["total"] = _clamp(total, total_floor)
+    s["skin_type"] = min(max(100 - (s["water"] + oily) / 2, 0), 100)
+    return s
+
+
+@pytest.mark.parametrize("key,floor,total_floor", [("score_info", 30.0, 70.0), ("score_info_unclamped", -1e9, -1e9)])
+def test_pro_score_info_recomputes_from_the_response(pro: dict[str, Any], key: str, floor: float,
+                                                     total_floor: float) -> None:
+    res = pro["result"]
+    got, want = res[key], recomputed_scores(res, floor, total_floor)
+    for name in ("pores", "blackhead", "acne", "water", "sensitivity", "melanin", "rough", "dark_circle", "wrinkle"):
+        assert got[f"{name}_score"] == pytest.approx(want[name], abs=0.02), name
+    assert got["total_score"] == pytest.approx(want["total"], abs=0.05)
+    assert got["skin_type_score"] == pytest.approx(want["skin_type"], abs=0.02)
+
+
+def _all_points(res: dict[str, Any]) -> Iterator[tuple[str, float, float]]:
+    for kind in ("acne", "acne_pustule", "acne_nodule", "acne_mark", "closed_comedones", "mole", "brown_spot"):
+        for r in res[kind]["rectangle"]:
+            yield kind, r["left"], r["top"]
+            yield kind, r["left"] + r["width"], r["top"] + r["height"]
+        for poly in res[kind]["polygon"]:
+            yield from ((kind, p["x"], p["y"]) for p in poly)
+    for key in ("melanin_mark", "sensitivity_mark"):
+        for poly in res[key]["polygon"]:
+            yield from ((key, p["x"], p["y"]) for p in poly)
+    for group in ("wrinkle_mark", "cheekbone_mark", "dark_circle_outline"):
+        for name, pts in res[group].items():
+            yield from ((name, p["x"], p["y"]) for p in pts)
+    for key, info in res.items():
+        if key.endswith("_wrinkle_info"):
+            for item in next((v for k, v in info.items() if k.endswith("_wrinkle_list")), []):
+                yield from ((key, p["x"], p["y"]) for p in item["wrinkle_coord"])
+
+
+def test_pro_geometry_lies_inside_the_face(pro: dict[str, Any]) -> None:
+    res = pro["result"]
+    fr = res["image_quality"]["face_rect"]
+    x0, y0 = fr["left"] - FACE_MARGIN_PX, fr["top"] - FACE_MARGIN_PX
+    x1, y1 = fr["left"] + fr["width"] + FACE_MARGIN_PX, fr["top"] + fr["height"] + FACE_MARGIN_PX
+    pts = list(_all_points(res))
+    assert len(pts) > 50  # region outlines alone give more
+    outside = [(n, x, y) for n, x, y in pts if not (x0 <= x <= x1 and y0 <= y <= y1)]
+    assert not outside, outside[:5]
+
+
+def test_pro_maps_decode_at_the_photo_size(pro: dict[str, Any]) -> None:
+    h, w = portrait().shape[:2]
+    maps = pro["result"]["face_maps"]
+    for token in FRONT_MAPS:
+        img = decode(maps[token])
+        if token == "texture_enhanced_bw":
+            rect = pro["result"]["enhanced_bw_info"]["enhanced_bw_rect"]
+            assert img.shape[:2] == (rect["height"], rect["width"])
+        else:
+            assert img.shape[:2] == (h, w), token
+            raw = base64.b64decode(maps[token])
+            want_png = token not in ("red_area", "brown_area")
+            assert raw.startswith(b"\x89PNG") == want_png, token
+            if want_png and token not in ("water_area", "rough_area"):
+                assert img.shape[2] == 4, token  # transparent overlays
+    side = side_view().shape[:2]
+    for token in ("left_roi_outline_map", "right_roi_outline_map"):
+        assert decode(maps[token]).shape[:2] == side
+
+
+def seed(server: Server, image: bytes) -> dict[str, Any]:
+    r = httpx.post(server.base_url + "/face/effect/skin_analyze", headers={"ailabapi-api-key": KEY},
+                   files={"image": ("p.jpg", image, "image/jpeg")}, data={"face_field": "all"}, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()["result"]["face_list"][0]
+
+
+def test_seed_endpoint_and_the_three_tiers_agree_on_counts(server: Server, photo: bytes, pro: dict[str, Any]) -> None:
+    face = seed(server, photo)
+    basic = call(server, "basic", {"image": photo})["result"]
+    adv = call(server, "advanced", {"image": photo})["result"]
+    res = pro["result"]
+    asm = face["acnespotmole"]
+    pro_acne = sum(res[k]["count"] for k in ("acne", "acne_pustule", "acne_nodule", "acne_mark", "closed_comedones"))
+    assert pro_acne == asm["acne_num"]
+    assert res["brown_spot"]["count"] == len(adv["skin_spot"]["rectangle"]) == asm["speckle_num"]
+    assert res["mole"]["count"] == len(adv["mole"]["rectangle"]) == asm["mole_num"]
+    assert basic["mole"]["value"] == int(asm["mole_num"] > 0)
+    assert basic["skin_spot"]["value"] == int(asm["speckle_num"] > 0)
+    assert res["blackhead_count"] == face["blackheadpore"]["blackhead_num"]
+    assert basic["blackhead"]["value"] == int(face["blackheadpore"]["blackhead_num"] > 0)
+    assert sum(res["wrinkle_count"].values()) <= face["wrinkle"]["wrinkle_num"]  # cheeks are not searched
+    assert sum(res["enlarged_pore_count"].values()) <= face["blackheadpore"]["pore_num"]
+    for key in ("forehead_wrinkle", "crows_feet", "eye_finelines", "glabella_wrinkle", "nasolabial_fold", "eye_pouch"):
+        assert basic[key]["value"] == adv[key]["value"] == res[key]["value"], key
+    assert basic["skin_type"]["skin_type"] == adv["skin_type"]["skin_type"] == res["skin_type"]["skin_type"]
+
+
+def _plant_moles(img: np.ndarray, sites: list[tuple[int, int]], radius_px: float) -> np.ndarray:
+    out = img.astype(np.float32)
+    for x, y in sites:
+        mask = np.zeros(img.shape[:2], np.float32)
+        cv2.circle(mask, (x, y), int(round(radius_px)), 1.0, -1, cv2.LINE_AA)
+        mask = cv2.GaussianBlur(mask, (0, 0), radius_px * 0.25)[..., None]
+        out = out * (1 - mask) + np.array([40, 50, 70], np.float32) * mask
+    return out.astype(np.uint8)
+
+
+# Dark-brown discs of ~3 mm on the cheeks and forehead of the 2x astronaut (original px).
+PLANT_SITES = [(508, 251), (400, 255), (455, 140)]
+PLANT_RADIUS_PX = 2.1
+
+
+def _centre(box: dict[str, Any]) -> tuple[float, float]:
+    if "right" in box:
+        return (box["left"] + box["right"]) / 2, (box["top"] + box["bottom"]) / 2
+    return box["left"] + box["width"] / 2, box["top"] + box["height"] / 2
+
+
+def test_a_planted_lesion_shows_at_the_same_place_in_every_format(server: Server) -> None:
+    image = jpeg(_plant_moles(portrait(), PLANT_SITES, PLANT_RADIUS_PX), 95)
+    face = seed(server, image)
+    found = [(fam, _centre(b)) for fam in ("acne", "speckle", "mole") for b in face["acnespotmole"][f"{fam}_list"]
+             if min(np.hypot(_centre(b)[0] - x, _centre(b)[1] - y) for x, y in PLANT_SITES) <= 6]
+    assert found, "the seed endpoint found none of the planted spots"
+    adv = call(server, "advanced", {"image": image})["result"]
+    res = call(server, "pro", {"image": image})["result"]
+    adv_key = {"acne": ("acne", "closed_comedones"), "speckle": ("skin_spot",), "mole": ("mole",)}
+    pro_key = {"acne": ("acne", "acne_pustule", "acne_nodule", "acne_mark", "closed_comedones"),
+               "speckle": ("brown_spot",), "mole": ("mole",)}
+    for fam, (cx, cy) in found:
+        for result, keys in ((adv, adv_key[fam]), (res, pro_key[fam])):
+            centres = [_centre(r) for k in keys for r in result[k]["rectangle"]]
+            assert any(abs(x - cx) <= 1.5 and abs(y - cy) <= 1.5 for x, y in centres), (fam, cx, cy, centres)
+
+
+def test_nothing_is_stored(server: Server, photo: bytes) -> None:
+    call(server, "advanced", {"image": photo, "returnMaps": "red_area"})
+    state = server.app.state.api
+    assert state.last_scan is None and state.diary is None
+
+
+def test_identical_request_is_answered_from_the_cache(server: Server, photo: bytes) -> None:
+    first = call(server, "advanced", {"image": photo, "returnRectConfidence": 1})
+    second = call(server, "advanced", {"image": photo, "returnRectConfidence": 1})
+    assert first["result"] == second["result"] and first["request_id"] != second["request_id"]
+    text = httpx.get(server.base_url + "/metrics").text
+    hits = [line for line in text.splitlines() if line.startswith("skin_kiosk_cache") and 'outcome="hit"' in line]
+    assert hits and float(hits[0].split()[-1]) >= 1
