@@ -264,7 +264,7 @@ def render(v: VendorView, *, maps: tuple[str, ...], marks: tuple[str, ...], colo
     side_maps = [t for t in maps if t.startswith(("left_", "right_"))]
     if front or side_maps:
         renderer = MapRenderer(v, colors)
-        r["face_maps"] = {t: renderer.render(t) for t in front}
+        r["face_maps"] = renderer.render_all(front)
         for t in side_maps:
             s = sides.get(t.split("_")[0])
             if s is not None:

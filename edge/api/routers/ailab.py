@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -184,6 +185,26 @@ async def _run(request: Request, tier: str) -> JSONResponse:
     return JSONResponse(success(payload))
 
 
+def _render(tier: str, front: Any, side_measures: dict[str, Any], sides: dict[str, Any], gate: GateConfig, *,
+            qc: bool, rect_conf: bool, maps: tuple[str, ...], marks: tuple[str, ...], colors: dict[str, str] | None,
+            side_results: bool) -> dict[str, Any]:
+    """The tier's JSON from one set of measurements (the quality gate first, when asked)."""
+    view = VendorView(front)
+    if view.m.quality["face_width_px"] < HARD_MIN_FACE_PX:
+        raise AilabError("ERROR_FACE_SIZE_NOT_MEET_REQUIREMENTS",
+                         f"face {view.m.quality['face_width_px']:.0f} px wide; at least {HARD_MIN_FACE_PX} px")
+    if qc:
+        quality_control(view, gate)
+    if tier == "basic":
+        return ailab_basic.render(view)
+    if tier == "advanced":
+        return ailab_advanced.render(view, rect_confidence=rect_conf, maps=maps)
+    side_views = {s: ailab_pro.SideMeasures((d.original_width, d.original_height),
+                                            VendorView(side_measures[s]) if side_measures[s] is not None else None)
+                  for s, d in sides.items()}
+    return ailab_pro.render(view, maps=maps, marks=marks, colors=colors, sides=side_views, side_results=side_results)
+
+
 async def _payload(state: ApiState, params: dict[str, Any], tier: str) -> dict[str, Any]:
     image = params.get("image")
     if not isinstance(image, bytes) or not image:
@@ -206,24 +227,17 @@ async def _payload(state: ApiState, params: dict[str, Any], tier: str) -> dict[s
         state.metrics.cache.labels("hit" if hit is not None else "miss").inc()
         if hit is not None:
             return hit[0]
-    front, side_measures, stage_ms = await state.pool.run(lambda engine: _measure(engine, decoded, sides))
+
+    def job(engine: Any) -> tuple[dict[str, Any], dict[str, float]]:
+        # Rendering runs on the worker too: maps and marks are pixel work that would stall the event loop.
+        front, side_measures, stage_ms = _measure(engine, decoded, sides)
+        t0 = time.perf_counter()
+        payload = _render(tier, front, side_measures, sides, state.settings.gate, qc=qc, rect_conf=rect_conf,
+                          maps=maps, marks=marks, colors=colors, side_results=bool(side_results))
+        return payload, {**stage_ms, f"render_{tier}": (time.perf_counter() - t0) * 1e3}
+
+    payload, stage_ms = await state.pool.run(job)
     state.metrics.observe_stages(stage_ms)
-    view = VendorView(front)
-    if view.m.quality["face_width_px"] < HARD_MIN_FACE_PX:
-        raise AilabError("ERROR_FACE_SIZE_NOT_MEET_REQUIREMENTS",
-                         f"face {view.m.quality['face_width_px']:.0f} px wide; at least {HARD_MIN_FACE_PX} px")
-    if qc:
-        quality_control(view, state.settings.gate)
-    if tier == "basic":
-        payload = ailab_basic.render(view)
-    elif tier == "advanced":
-        payload = ailab_advanced.render(view, rect_confidence=rect_conf, maps=maps)
-    else:
-        side_views = {s: ailab_pro.SideMeasures((d.original_width, d.original_height),
-                                                VendorView(side_measures[s]) if side_measures[s] is not None else None)
-                      for s, d in sides.items()}
-        payload = ailab_pro.render(view, maps=maps, marks=marks, colors=colors, sides=side_views,
-                                   side_results=bool(side_results))
     state.cache.put(key, [payload])
     return payload
 
