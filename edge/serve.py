@@ -25,7 +25,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     if refusal:
         print(refusal, file=sys.stderr)
         return EXIT_CONFIG
+    from edge.runtime.allocator import limit_arenas
     from edge.sync.publisher import running_publisher
+
+    limit_arenas()  # before any worker thread exists (edge/runtime/allocator.py: measured RSS growth)
 
     with running_publisher(settings):
         if live is None and settings.capture.enabled:

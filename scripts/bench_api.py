@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the REST API on loopback: N concurrent clients posting the demo photo.
 
-Starts `skin-kiosk serve` on a free 127.0.0.1 port in a subprocess (cache off, so every request is
+Starts `skin-kiosk serve` (API only) on a free 127.0.0.1 port in a subprocess (cache off, so every request is
 analysed; pool size from --workers/--queue-size), then runs two phases of --seconds each:
 
   1. "within capacity": as many clients as the pool admits (workers + queue_size): throughput, p50/p99;
@@ -165,7 +165,8 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str
     port = free_port()
     env = {**os.environ, "SKIN_KIOSK_API__WORKERS": str(args.workers),
            "SKIN_KIOSK_API__QUEUE_SIZE": str(args.queue_size), "SKIN_KIOSK_API__CACHE_SIZE": "0",
-           "SKIN_KIOSK_RUNTIME__NUM_THREADS": str(args.threads)}
+           "SKIN_KIOSK_RUNTIME__NUM_THREADS": str(args.threads),
+           "SKIN_KIOSK_CAPTURE__ENABLED": "false"}  # API only: the demo capture daemon would share the cores
     proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

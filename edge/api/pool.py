@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from edge.errors import ErrorKind, SkinKioskError
+from edge.runtime.allocator import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class InferencePool:
             finally:
                 with self._lock:
                     self._running -= 1
+                release_free_memory()  # the request's image buffers go back to the OS, not to a growing arena
 
         try:
             future = self._executor.submit(run)
