@@ -78,6 +78,16 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
+    from edge.config import load_admin_key
+    from edge.shop.catalogue import CatalogueError, load_catalogue
+
+    try:
+        load_admin_key(settings.catalogue)
+        catalogue = load_catalogue(settings.catalogue.path, currency=settings.catalogue.currency)
+    except (CatalogueError, ConfigError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"catalogue ok: {len(catalogue.products)} products in {catalogue.source}")
     print("config ok")
     return 0
 
@@ -109,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--pretty", action="store_true", help="indent the JSON")
     a.set_defaults(func=cmd_analyze)
 
-    c = sub.add_parser("check-config", help="validate config.yaml and the model files")
+    c = sub.add_parser("check-config", help="validate config.yaml, the model files and the store's catalogue")
     # `skin-kiosk check-config FILE`, as `promtool check config FILE`; `--config FILE check-config` too
     c.add_argument("file", nargs="?", type=Path, default=None, help="the config file to check (same as --config)")
     c.set_defaults(func=cmd_check_config)

@@ -152,6 +152,31 @@ class MqttConfig(Section):
     )
 
 
+class CatalogueConfig(Section):
+    path: Path = Field(
+        REPO_ROOT / "catalogue" / "catalogue.yaml",
+        description="The store's products, YAML (.yaml/.yml) or CSV (.csv); a relative path is taken from the "
+        "config file's folder. Product images are files beside it (README: 'Writing the catalogue').",
+    )
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 code the catalogue's prices are in.")
+    admin_key: str | None = Field(
+        None, min_length=16, description="Key for replacing the catalogue over the API (PUT /api/v1/shop/catalogue, "
+        "header X-Admin-Key); with neither this nor admin_key_file the PUT is refused.")
+    admin_key_file: str | None = Field(
+        None, description="File holding the admin key; a bare name is looked up in $CREDENTIALS_DIRECTORY.")
+
+
+class ShopConfig(Section):
+    report_ttl_s: float = Field(
+        900.0, ge=30, le=86_400, description="Seconds a take-home report link (QR code) lives; then 410 and erased.")
+    report_base_url: str | None = Field(
+        None, pattern=r"^https?://[^/?#\s]+$",
+        description="Scheme, host and port phones on the shop's network use to reach this kiosk, put in the QR "
+        "code (e.g. http://192.168.1.20:8080); None: the address the page itself was loaded from.")
+    max_reports: int = Field(32, ge=1, le=1000, description="Live reports kept in memory; the oldest goes first.")
+    shown_products: int = Field(8, ge=1, le=100, description="Ranked product cards in a recommendation.")
+
+
 class Settings(BaseSettings):
     """The whole configuration. Sections mirror the top-level keys of config.yaml."""
 
@@ -167,6 +192,8 @@ class Settings(BaseSettings):
     gate: GateConfig = Field(default_factory=GateConfig)
     diary: DiaryConfig = Field(default_factory=DiaryConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    catalogue: CatalogueConfig = Field(default_factory=CatalogueConfig)
+    shop: ShopConfig = Field(default_factory=ShopConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -218,9 +245,12 @@ def load_settings(path: str | Path | None = None, overrides: dict[str, Any] | No
         else:
             data[key] = value
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as err:
         raise ConfigError(_format_validation_error(err, str(path))) from err
+    if not settings.catalogue.path.is_absolute():  # the store's catalogue lives beside its config
+        settings.catalogue.path = path.resolve().parent / settings.catalogue.path
+    return settings
 
 
 def read_secret(name_or_path: str) -> str:
@@ -233,3 +263,13 @@ def read_secret(name_or_path: str) -> str:
         return candidate.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"cannot read secret {name_or_path!r}: {exc.strerror}") from exc
+
+
+def load_admin_key(cfg: CatalogueConfig) -> str | None:
+    """The catalogue admin key (admin_key_file wins over admin_key); None: catalogue replacement is off."""
+    if cfg.admin_key_file:
+        key = read_secret(cfg.admin_key_file)
+        if len(key) < 16:
+            raise ConfigError(f"catalogue.admin_key_file {cfg.admin_key_file!r}: the key must have at least 16 characters")
+        return key
+    return cfg.admin_key
