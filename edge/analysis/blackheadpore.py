@@ -230,9 +230,11 @@ class BlackheadPore:
         poly = []
         if bh:
             poly.append(_poly(ctx, BLACKHEAD, bh))
+        pore_counts = {}
         for zone in PORE_ZONES:
             mask = ctx.regions.mask(zone)
             in_zone = [d for d in pr if mask[int(round(d.y)), int(round(d.x))]]
+            pore_counts[zone] = len(in_zone)
             if in_zone:
                 poly.append(_poly(ctx, PORE, in_zone))
         field = {
@@ -249,5 +251,6 @@ class BlackheadPore:
                 "blackhead_contours": [les.points_to_original(ctx, d.contour) for d in bh],
                 "blackhead_scores": [les.r2(d.score) for d in bh],
                 "pore_scores": [les.r2(d.score) for d in pr],
+                "pore_counts": pore_counts,  # per zone (forehead, cheeks), for "where"
             }}
         return out

@@ -3,17 +3,26 @@
 ITA = atan((L* - 50) / b*) from the median L* and median b* (CIELAB, D65) of cheek and forehead skin
 pixels, excluding hair, brows, moles and deep shadow (`maps.skin_pixels`) and specular highlights
 (`maps.specular_mask`): what is left is the skin's own colour. Classes: `color_science.ita_class`.
+
+`extended.color.brown_patch_share` (uneven tone): the share of the cheek and forehead skin lying in
+brown patches, i.e. connected areas of at least MIN_PATCH_MM2 whose melanin (`skin_pigment`, smoothed
+over PATCH_SMOOTH_MM) exceeds that of the skin around them (PATCH_SURROUND_MM) by BROWN_PATCH_OD or
+more. Self-referenced, so exposure, white balance and constitutive tone cancel out; an even face reads 0.
+Spots darker than the hair/mole margin of `maps.skin_pixels` are not skin there: they are lesions,
+left to acnespotmole. Only a patch's core passes after the surround is subtracted, so the share counts
+about a quarter of a +0.2 OD, 4 mm patch's area (tests/unit/test_concerns.py): a conservative measure.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import cv2
 import numpy as np
 
 from edge.analysis import maps
 from edge.analysis.base import register
-from edge.analysis.color_science import ITA_CLASS_NAMES, bgr_to_lab, ita_class, ita_deg
+from edge.analysis.color_science import ITA_CLASS_NAMES, bgr_to_lab, ita_class, ita_deg, melanin_of_lab
 
 if TYPE_CHECKING:
     from edge.face.context import FaceContext
@@ -27,6 +36,13 @@ MIN_PIXELS = 200
 # bounds `extended.color.reliable` is false (the grade is still given, as the seed's API always does).
 RELIABLE_L_RANGE = (35.0, 90.0)  # skin L* from the darkest to the lightest skin under fair light
 RELIABLE_MIN_CHROMA = 4.0  # skin's median sqrt(a*^2 + b*^2); greyscale pictures have ~0
+# A visible brown step: the melanin OD that adds Delta b* +4 to a typical skin colour (L* 65, a* 10,
+# b* 17), the same Delta E the redness rule calls clearly seen (skinquality.RED_DELTA); ~0.12 OD.
+BROWN_PATCH_OD = melanin_of_lab(65.0, 10.0, 21.0) - melanin_of_lab(65.0, 10.0, 17.0)
+PATCH_SMOOTH_MM = 0.5  # melanin smoothed over ~0.5 mm first: sensor noise and single pores are not patches
+PATCH_SURROUND_MM = 6.0  # a patch is browner than the skin within ~6 mm of it (patches up to ~1 cm across)
+PATCH_BORDER_MM = 2.0  # patches are looked for this far inside the cheek and forehead zones (hair, jaw shade)
+MIN_PATCH_MM2 = 2.0  # smaller brown dots are lesions (acnespotmole's spots), not uneven tone
 
 
 def skin_tone_pixels(ctx: FaceContext, store: ModelStore) -> np.ndarray:
@@ -38,6 +54,33 @@ def skin_tone_pixels(ctx: FaceContext, store: ModelStore) -> np.ndarray:
     if sel.sum() < MIN_PIXELS:
         sel = maps.zone(ctx, "skin")
     return sel
+
+
+def brown_patch_share(ctx: FaceContext, store: ModelStore) -> float:
+    """Share of the cheek and forehead skin in brown patches (see the module docstring)."""
+    clean = maps.skin_pixels(ctx, store) & maps.zones(ctx, ITA_ZONES)
+    # Away from the zones' borders, where hair and the face's edge shade the skin.
+    margin = max(1, int(round(PATCH_BORDER_MM / ctx.mm_per_px)))
+    sel = cv2.erode(clean.astype(np.uint8), np.ones((2 * margin + 1,) * 2, np.uint8)) > 0
+    if sel.sum() < MIN_PIXELS:
+        return 0.0
+    melanin = maps.pigment_maps(ctx, store).melanin.astype(np.float32)
+    weight = clean.astype(np.float32)
+
+    def skin_blur(sigma_mm: float) -> np.ndarray:
+        # Over clean skin only (normalised convolution): hair next to the skin does not bleed in.
+        sigma_px = sigma_mm / ctx.mm_per_px
+        num = cv2.GaussianBlur(melanin * weight, (0, 0), sigma_px)
+        return num / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma_px), 1e-3)
+
+    # Against the skin around it, not the face's median: the slow melanin drift that shading leaves on a
+    # cheek turning away from the light is not a patch.
+    excess = skin_blur(PATCH_SMOOTH_MM) - skin_blur(PATCH_SURROUND_MM)
+    brown = ((excess >= BROWN_PATCH_OD) & sel).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(brown, connectivity=8)
+    min_px = MIN_PATCH_MM2 / ctx.mm_per_px**2
+    big = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_px]
+    return float(stats[big, cv2.CC_STAT_AREA].sum()) / float(sel.sum()) if big else 0.0
 
 
 def is_reliable(lightness: float, a_star: float, b_star: float) -> bool:
@@ -70,5 +113,6 @@ class ColorAnalyzer:
                 "ita_deg": round(m["ita_deg"], 1), "class_name": ITA_CLASS_NAMES[grade - 1],
                 "lab_median": [round(m["L"], 1), round(m["a"], 1), round(m["b"], 1)], "pixels": m["pixels"],
                 "reliable": is_reliable(m["L"], m["a"], m["b"]),
+                "brown_patch_share": round(brown_patch_share(ctx, self.store), 4),
             }}
         return part

@@ -124,3 +124,10 @@ def hemoglobin_of_lab(lightness: float, a_star: float, b_star: float) -> float:
     rgb = lab_to_rgb(np.array([lightness, a_star, b_star]))
     od = -np.log(np.maximum(rgb, OD_V_MIN))
     return float((PIGMENT_MATRIX @ od)[1])
+
+
+def melanin_of_lab(lightness: float, a_star: float, b_star: float) -> float:
+    """Melanin coefficient of a uniform colour, to express brown-patch thresholds in CIELAB terms."""
+    rgb = lab_to_rgb(np.array([lightness, a_star, b_star]))
+    od = -np.log(np.maximum(rgb, OD_V_MIN))
+    return float((PIGMENT_MATRIX @ od)[0])
