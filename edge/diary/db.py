@@ -54,6 +54,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER outbox_count_delete AFTER DELETE ON outbox
         BEGIN UPDATE meta SET value = value - 1 WHERE key = 'outbox_rows'; END;
     """,
+    # 2: per-visit concern scores (0-100, edge/shop/concerns.py) for "change since the last visit".
+    # Local only: never in the outbox. `version` is the scores' definitions version (compare like only).
+    """
+    CREATE TABLE visit_concerns (
+        visit_id    TEXT PRIMARY KEY REFERENCES visits(id) ON DELETE CASCADE,
+        version     INTEGER NOT NULL,
+        scores      TEXT NOT NULL              -- JSON {concern: score}
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

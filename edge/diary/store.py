@@ -82,6 +82,14 @@ class VisitRecord:
         object.__setattr__(self, "metrics", flatten_metrics(self.summary))
 
 
+@dataclass(frozen=True)
+class ConcernVisit:
+    visit_id: str
+    taken_at: float
+    version: int  # of the concern-score definitions
+    scores: dict[str, float]
+
+
 def flatten_metrics(summary: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
     """Numeric leaves by dotted path, e.g. {'acnespotmole.acne_num': 3, 'skin.color': 2} — a trend
     chart plots each key over visits. Grade strings ("0"/"1"/"2") count as numbers."""
@@ -202,11 +210,15 @@ class DiaryStore:
         device_id: str | None = None,
         opt_in_tracking: bool = False,
         taken_at: float | None = None,
+        concerns: Mapping[str, float] | None = None,
+        concerns_version: int = 0,
     ) -> VisitRecord:
         """Store one analysed face as a visit and queue its anonymous summary, atomically.
 
         `opt_in_tracking` keeps the full face dict (minus face_token) on this device for change
-        tracking; it needs a profile, since changes are tracked for someone.
+        tracking; it needs a profile, since changes are tracked for someone. `concerns` (0-100 concern
+        scores of definitions `concerns_version`) are kept on this device only, for change since the
+        last visit; they are not part of the summary that may leave it.
         """
         if opt_in_tracking and profile_id is None:
             raise ValueError("opt_in_tracking needs a profile_id")
@@ -226,6 +238,9 @@ class DiaryStore:
                 detail = {k: v for k, v in face.items() if k != "face_token"}
                 conn.execute("INSERT INTO visit_details(visit_id, face) VALUES (?, ?)",
                              (visit_id, json.dumps(detail, separators=(",", ":"))))
+            if concerns:
+                conn.execute("INSERT INTO visit_concerns(visit_id, version, scores) VALUES (?, ?, ?)",
+                             (visit_id, concerns_version, json.dumps(dict(concerns), separators=(",", ":"))))
             if self.outbox_enabled:
                 subject = anonymize.pseudonymize(profile_id, self._secret) if profile_id else None
                 payload = anonymize.visit_payload(msg_id=visit_id, device_id=device_id, subject=subject,
@@ -247,6 +262,14 @@ class DiaryStore:
             rows = self._conn.execute(query, params).fetchall()
         return [VisitRecord(r["id"], r["profile_id"], r["device_id"], r["taken_at"], json.loads(r["summary"]),
                             bool(r["has_detail"])) for r in reversed(rows)]
+
+    def concern_history(self, profile_id: str, limit: int = 10) -> list[ConcernVisit]:
+        """A profile's visits that kept concern scores, newest first (at most `limit`)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT v.id, v.taken_at, c.version, c.scores FROM visits v JOIN visit_concerns c ON c.visit_id = v.id "
+                "WHERE v.profile_id = ? ORDER BY v.taken_at DESC, v.rowid DESC LIMIT ?", (profile_id, limit)).fetchall()
+        return [ConcernVisit(r["id"], r["taken_at"], r["version"], json.loads(r["scores"])) for r in rows]
 
     def visit_detail(self, visit_id: str) -> dict[str, Any] | None:
         """The opted-in full face dict of a visit, if it was kept."""

@@ -125,6 +125,21 @@ def test_the_diary_row_holds_no_face_token_image_or_coordinates(store: DiaryStor
     assert "c0ffee" not in dump and "/9j/" not in dump and "22.5" not in dump
 
 
+def test_concern_scores_stay_local_newest_first_and_go_with_the_profile(store: DiaryStore) -> None:
+    profile = store.create_profile()
+    first = store.record_visit(face(), profile_id=profile.id, taken_at=1000.0, concerns={"acne": 12.5}, concerns_version=1)
+    store.record_visit(face(), profile_id=profile.id, taken_at=2000.0)  # no scores: not in the history
+    second = store.record_visit(face(), profile_id=profile.id, taken_at=3000.0, concerns={"acne": 20.0, "pores": 3.0},
+                                concerns_version=1)
+    got = store.concern_history(profile.id)
+    assert [(v.visit_id, v.taken_at, v.version, v.scores) for v in got] == [
+        (second.id, 3000.0, 1, {"acne": 20.0, "pores": 3.0}), (first.id, 1000.0, 1, {"acne": 12.5})]
+    assert all("concern" not in json.dumps(p) for p in outbox_payloads(store))  # never in what may leave
+    assert store.delete_profile(profile.id)
+    assert store.concern_history(profile.id) == []
+    assert store._conn.execute("SELECT COUNT(*) FROM visit_concerns").fetchone()[0] == 0
+
+
 def test_history_is_oldest_first_with_flat_metrics_for_trends(store: DiaryStore) -> None:
     profile = store.create_profile()
     for i, acne in enumerate([5, 3, 1]):
