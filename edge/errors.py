@@ -35,6 +35,11 @@ class ErrorKind(Enum):
     RATE_LIMITED = ErrorSpec(1202, "rate limit exceeded for this API key", 429)
     BUSY = ErrorSpec(1203, "device busy: analysis queue full, retry later", 503)
     NOT_FOUND = ErrorSpec(1204, "not found", 404)
+    FORBIDDEN = ErrorSpec(1205, "forbidden", 403)
+    GONE = ErrorSpec(1206, "gone: expired or deleted", 410)
+    # The shop (catalogue, recommendations, take-home report).
+    CATALOGUE_INVALID = ErrorSpec(1301, "invalid catalogue", 422)
+    SHOP_UNAVAILABLE = ErrorSpec(1302, "the shop is not available on this device", 503)
     INTERNAL_ERROR = ErrorSpec(500, "internal error", 500)
 
     @property

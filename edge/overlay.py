@@ -66,15 +66,18 @@ FINDING_LAYERS = {
 }
 
 
-def _points(points: Iterable[dict[str, float]], k: float) -> np.ndarray:
-    return np.round(np.array([[p["x"] * k, p["y"] * k] for p in points], np.float64)).astype(np.int32).reshape(-1, 1, 2)
+def _points(points: Iterable[dict[str, float]], k: float, ox: float = 0.0, oy: float = 0.0) -> np.ndarray:
+    return np.round(np.array([[(p["x"] - ox) * k, (p["y"] - oy) * k] for p in points], np.float64)).astype(
+        np.int32).reshape(-1, 1, 2)
 
 
-def draw_findings(image: np.ndarray, faces: list[dict[str, Any]], to_original: float = 1.0) -> np.ndarray:
+def draw_findings(image: np.ndarray, faces: list[dict[str, Any]], to_original: float = 1.0,
+                  origin: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """The seed faces' findings (original px) on a copy of `image` (original px / `to_original`), and a
-    legend of the layers drawn."""
+    legend of the layers drawn. `origin`: the original-px point at the image's top left (a cut-out)."""
     out = image.copy()
     k = 1.0 / to_original
+    ox, oy = origin
     thick = max(1, round(max(out.shape[:2]) / 900))
     drawn: list[str] = []
 
@@ -86,27 +89,27 @@ def draw_findings(image: np.ndarray, faces: list[dict[str, Any]], to_original: f
     for face in faces:
         loc = face.get("location") or {}
         if loc:
-            x0, y0 = loc["left"] * k, loc["top"] * k
+            x0, y0 = (loc["left"] - ox) * k, (loc["top"] - oy) * k
             cv2.rectangle(out, (round(x0), round(y0)), (round(x0 + loc["width"] * k), round(y0 + loc["height"] * k)),
                           mark("location"), thick)
         asm = face.get("acnespotmole") or {}
         for layer in ("acne", "speckle", "mole"):
             for b in asm.get(f"{layer}_list") or []:
-                cv2.rectangle(out, (round(b["left"] * k), round(b["top"] * k)),
-                              (round(b["right"] * k), round(b["bottom"] * k)), mark(layer), thick)
+                cv2.rectangle(out, (round((b["left"] - ox) * k), round((b["top"] - oy) * k)),
+                              (round((b["right"] - ox) * k), round((b["bottom"] - oy) * k)), mark(layer), thick)
         for line in (face.get("wrinkle") or {}).get("wrinkle_data") or []:
             if line:
-                cv2.polylines(out, [_points(line, k)], False, mark("wrinkle"), thick, cv2.LINE_AA)
+                cv2.polylines(out, [_points(line, k, ox, oy)], False, mark("wrinkle"), thick, cv2.LINE_AA)
         eyes = face.get("eyesattr") or {}
         for layer, keys in (("dark_circle", ("dark_circle_left", "dark_circle_right")),
                             ("eye_bags", ("eye_bags_left", "eye_bags_right"))):
             for key in keys:
                 if eyes.get(key):
-                    cv2.polylines(out, [_points(eyes[key], k)], True, mark(layer), thick, cv2.LINE_AA)
+                    cv2.polylines(out, [_points(eyes[key], k, ox, oy)], True, mark(layer), thick, cv2.LINE_AA)
         circles = ((face.get("blackheadpore") or {}).get("circles") or [{}])[0]
         for layer, key in (("pores", "pore"), ("blackhead", "blackhead")):
             for c in circles.get(key) or []:
-                cv2.circle(out, (round(c["x"] * k), round(c["y"] * k)), max(1, round(c["r"] * k)), mark(layer), thick,
+                cv2.circle(out, (round((c["x"] - ox) * k), round((c["y"] - oy) * k)), max(1, round(c["r"] * k)), mark(layer), thick,
                            cv2.LINE_AA)
     _legend(out, drawn, thick)
     return out

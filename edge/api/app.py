@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -23,9 +24,10 @@ from edge.api.cache import ResultCache
 from edge.api.live import LiveSource
 from edge.api.metrics import ApiMetrics
 from edge.api.pool import EngineLike, InferencePool
-from edge.api.routers import ailab, analyze, health, kiosk, metrics, ui
+from edge.api.routers import ailab, analyze, health, kiosk, metrics, shop, ui
 from edge.api.routers import diary as diary_routes
 from edge.api.routers.ui import STATIC_DIR
+from edge.api.shop_state import ShopState
 from edge.api.state import ApiState
 from edge.config import Settings
 from edge.envelope import failure
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 
 DOCS_ASSETS = "/docs-assets"
 BUSY_RETRY_AFTER_S = 1  # an analysis takes well under a second; retrying sooner only adds load
+REPORT_PURGE_S = 10.0  # expired report links are erased within this long even if nobody asks for them
 
 
 def error_response(request: Request, exc: SkinKioskError) -> JSONResponse:
@@ -131,7 +134,12 @@ def create_app(settings: Settings, *, live: LiveSource | None = None, diary: Dia
     api_metrics = ApiMetrics(lambda: pool.queue_depth, lambda: pool.running)
     state = ApiState(settings=settings, pool=pool, cache=ResultCache(cfg.cache_size, cfg.cache_ttl_s),
                      auth=Authenticator(load_api_keys(cfg), cfg.rate_limit_per_minute), metrics=api_metrics,
-                     live=live, diary=diary)
+                     live=live, diary=diary, shop=ShopState(settings))
+
+    async def purge_reports() -> None:
+        while True:
+            await asyncio.sleep(REPORT_PURGE_S)
+            state.shop.reports.purge()  # type: ignore[union-attr]
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -139,9 +147,11 @@ def create_app(settings: Settings, *, live: LiveSource | None = None, diary: Dia
             pool.warm_up()
         else:
             pool.ready.set()
+        purger = asyncio.create_task(purge_reports())
         try:
             yield
         finally:
+            purger.cancel()
             pool.shutdown()
 
     docs_static = swagger_static_dir()
@@ -153,8 +163,9 @@ def create_app(settings: Settings, *, live: LiveSource | None = None, diary: Dia
     app.state.api = state
     _install_handlers(app)
     _install_metrics(app, api_metrics)
-    for module in (analyze, ailab, health, metrics, kiosk, diary_routes, ui):
+    for module in (analyze, ailab, health, metrics, kiosk, diary_routes, shop, ui):
         app.include_router(module.router)
+    app.include_router(shop.public)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if docs_static:
         _install_docs(app, docs_static)

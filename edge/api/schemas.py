@@ -122,11 +122,14 @@ class ForgetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile_id: str | None = None
+    keep_reports: bool = Field(
+        False, description="Keep the take-home report links (the page's idle reset: they expire on their own).")
 
 
 class ForgetResponse(BaseModel):
     cleared_scan: bool = Field(description="The last captured image and result were erased from memory.")
     deleted_profile: bool = Field(description="The diary profile and its visits were deleted.")
+    deleted_reports: int = Field(0, description="Take-home report links erased.")
     diary_available: bool
 
 
@@ -171,3 +174,52 @@ class DiaryStatus(BaseModel):
 
 class DeleteOut(BaseModel):
     deleted: bool
+
+
+# --- shop ---------------------------------------------------------------------------------------
+
+
+class RecommendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    result_id: str | None = Field(None, max_length=64, description=(
+        "A kiosk scan: the result_id of POST /api/v1/kiosk/scan or GET /api/v1/kiosk/last (kept 5 minutes)."))
+    envelope: dict[str, Any] | None = Field(None, description=(
+        "Or an analyze response made with extended=true (its first face)."))
+    profile_id: str | None = Field(None, max_length=64, description=(
+        "A diary profile: adds each concern's change since its previous visit."))
+
+
+class RecommendResponse(BaseModel):
+    result_id: str | None
+    definitions_version: int = Field(description="Version of the concern-score definitions (edge/shop/concerns.py).")
+    catalogue: dict[str, Any]
+    profile: dict[str, Any] = Field(description="Skin type, sensitivity grade, tone class, acne found, moles counted.")
+    concerns: list[dict[str, Any]] = Field(description="Per concern: score 0-100 (null: not measured), where, measure.")
+    ranked: list[dict[str, Any]] = Field(description="Products addressing a concern found, best first, each with a reason.")
+    routine: list[dict[str, Any]] = Field(description="At most one product per step: cleanse, treat, moisturise, protect.")
+    excluded: list[dict[str, Any]] = Field(description="Products never proposed to this person, with why.")
+    changes: dict[str, Any] | None = Field(description=(
+        "With a profile: {previous_visit_at, items: per concern before, now, delta, mdc95, verdict}; items is "
+        "empty on a first visit."))
+
+
+class CatalogueOut(BaseModel):
+    version: str
+    currency: str
+    products: list[dict[str, Any]]
+
+
+class CatalogueReplaced(BaseModel):
+    products: int
+    version: str
+
+
+class ReportCreated(BaseModel):
+    token: str
+    url: str = Field(description="The link the QR code carries (shop.report_base_url, else this request's host).")
+    path: str
+    pdf_path: str
+    expires_in_s: float
+    expires_at: float
+    qr_svg: str = Field(description="The QR code as an SVG data URI.")

@@ -21,6 +21,7 @@ from edge.pipeline import StageTimer
 from edge.request import decode_image
 
 if TYPE_CHECKING:
+    from edge.api.shop_state import ShopState
     from edge.diary.store import DiaryStore
 
 LAST_SCAN_TTL_S = 300.0  # the captured photo is forgotten after this long, even without "delete"
@@ -35,6 +36,8 @@ class LastScan:
     envelope: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     fields: list[str] | None = None  # None: read from the face object (e.g. an auto-capture)
+    visit_id: str | None = None  # the diary visit this scan was recorded as, and for whom
+    profile_id: str | None = None
 
 
 @dataclass
@@ -46,6 +49,7 @@ class ApiState:
     metrics: ApiMetrics
     live: LiveSource | None = None
     diary: DiaryStore | None = None
+    shop: ShopState | None = None
     started_at: float = field(default_factory=time.time)
     _last_scan: LastScan | None = None
     _scan_lock: threading.Lock = field(default_factory=threading.Lock)

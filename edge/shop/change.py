@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from edge.shop.concerns import shown
 from edge.shop.vocabulary import CONCERN_LABELS, CONCERNS
 
 REPEATABILITY_TABLE = Path(__file__).resolve().parent / "repeatability.json"
@@ -39,10 +40,10 @@ class Change:
         """'worse by 18 (42 -> 60)', 'no real change (within 9)', ..."""
         if self.verdict == NOT_COMPARABLE or self.delta is None:
             return "not measured on both visits"
-        span = f"{self.before:.0f} → {self.now:.0f}"
+        span = f"{shown(self.before)} → {shown(self.now)}"
         if self.verdict == NO_REAL_CHANGE:
-            return f"no real change ({span}, within ±{self.mdc:.0f})"
-        return f"{self.verdict} by {abs(self.delta):.0f} ({span})"
+            return f"no real change ({span}, within ±{shown(self.mdc or 0.0)})"
+        return f"{self.verdict} by {shown(abs(self.delta))} ({span})"
 
     def as_dict(self) -> dict[str, Any]:
         return {"concern": self.concern, "label": CONCERN_LABELS[self.concern], "before": self.before,

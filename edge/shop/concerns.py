@@ -105,6 +105,11 @@ class SkinProfile:
                 "acne_found": self.acne_found, "moles_found": self.moles_found}
 
 
+def shown(score: float) -> str:
+    """A score as people read it: a whole number, halves rounded up (72.5 -> '73')."""
+    return str(int(score + 0.5))
+
+
 def linear(m: float, found: float, full: float) -> float:
     """100 * clamp((m - found) / (full - found), 0, 1), one decimal."""
     return round(100.0 * min(max((m - found) / (full - found), 0.0), 1.0), 1)

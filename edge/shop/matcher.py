@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge.shop.catalogue import Catalogue, Product, price_text
-from edge.shop.concerns import ConcernScore, SkinProfile
+from edge.shop.concerns import ConcernScore, SkinProfile, shown
 from edge.shop.vocabulary import ALL, CONCERN_LABELS, STEPS
 
 BASIC_STEPS = ("cleanse", "moisturise", "protect")
@@ -100,7 +100,7 @@ def ineligible(product: Product, profile: SkinProfile) -> str | None:
 
 
 def _phrase(concern: str, score: float, where: str) -> str:
-    return f"{CONCERN_LABELS[concern]} {score:.0f}" + (f" ({where})" if where else "")
+    return f"{CONCERN_LABELS[concern]} {shown(score)}" + (f" ({where})" if where else "")
 
 
 def _pick(product: Product, scores: Mapping[str, ConcernScore], profile: SkinProfile) -> Pick:

@@ -89,7 +89,7 @@ def test_diary_profile_scan_history_and_delete(server: Server) -> None:
 
     # Delete my data: the scan image and the diary go together.
     forget = httpx.post(base + KIOSK + "/forget", json={"profile_id": profile["profile_id"]}).json()
-    assert forget == {"cleared_scan": True, "deleted_profile": True, "diary_available": True}
+    assert forget == {"cleared_scan": True, "deleted_profile": True, "deleted_reports": 0, "diary_available": True}
     assert httpx.get(base + KIOSK + "/last/image.jpg").status_code == 404
     assert httpx.get(base + KIOSK + "/last").status_code == 404
     gone = httpx.get(base + DIARY + f"/profiles/{profile['profile_id']}/history")
@@ -113,7 +113,8 @@ def test_without_live_source_or_diary() -> None:
         no_diary = httpx.post(srv.base_url + DIARY + "/profiles", json={})
         assert (no_diary.status_code, no_diary.json()["error_code"]) == (404, ErrorKind.NOT_FOUND.code)
         forget = httpx.post(srv.base_url + KIOSK + "/forget", json={})
-        assert forget.json() == {"cleared_scan": False, "deleted_profile": False, "diary_available": False}
+        assert forget.json() == {"cleared_scan": False, "deleted_profile": False, "deleted_reports": 0,
+                                 "diary_available": False}
         for path in ("/status", "/preview.jpg"):
             assert httpx.get(srv.base_url + KIOSK + path).json()["error_code"] == ErrorKind.NOT_FOUND.code
         assert httpx.post(srv.base_url + KIOSK + "/scan").json()["error_code"] == ErrorKind.NOT_FOUND.code

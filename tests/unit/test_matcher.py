@@ -126,7 +126,7 @@ def test_change_within_repeatability_is_no_real_change_and_a_planted_increase_is
     planted = dict(before, pores=30.0 + mdc["pores"] + 12.0, acne=30.0 - mdc["acne"] - 5.0)
     got = {ch.concern: ch for ch in changes(before, planted, mdc)}
     assert got["pores"].verdict == WORSE and got["pores"].delta == round(mdc["pores"] + 12.0, 1)
-    assert got["pores"].text.startswith(f"worse by {mdc['pores'] + 12.0:.0f} (30 → ")
+    assert got["pores"].text.startswith(f"worse by {int(mdc['pores'] + 12.0 + 0.5)} (30 → ")
     assert got["acne"].verdict == BETTER
     assert got["wrinkles"].verdict == NO_REAL_CHANGE
     assert changes({"acne": 1.0}, {}, mdc)[0].verdict == NOT_COMPARABLE

@@ -43,13 +43,17 @@ def _profile_out(profile: Any) -> ProfileOut:
 
 
 async def record_visit(state: ApiState, envelope: dict[str, Any], profile_id: str, track: bool) -> str:
-    """Record the first face of a successful envelope as a visit; returns the visit id."""
+    """Record the first face of a successful envelope as a visit, with its concern scores (kept on this
+    device, for the change since the last visit); returns the visit id."""
     from edge.diary.store import UnknownProfileError
+    from edge.shop.concerns import DEFINITIONS_VERSION, concern_scores, plain_scores
 
     face = envelope["result"]["face_list"][0]
+    concerns = plain_scores(concern_scores(face))
     try:
-        visit = await to_thread(lambda: _diary(state).record_visit(face, profile_id=profile_id,
-                                                                   opt_in_tracking=track))
+        visit = await to_thread(lambda: _diary(state).record_visit(
+            face, profile_id=profile_id, opt_in_tracking=track, concerns=concerns,
+            concerns_version=DEFINITIONS_VERSION))
     except UnknownProfileError:
         raise SkinKioskError(ErrorKind.NOT_FOUND, "unknown diary profile") from None
     return str(visit.id)
@@ -130,4 +134,6 @@ async def delete_profile(request: Request, profile_id: str) -> DeleteOut:
         raise SkinKioskError(ErrorKind.NOT_FOUND, "unknown diary profile")
     state.set_last_scan(None)
     state.cache.clear()
+    if state.shop is not None:
+        state.shop.reports.delete_profile(profile_id)
     return DeleteOut(deleted=True)

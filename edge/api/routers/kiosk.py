@@ -83,12 +83,13 @@ async def scan(request: Request, body: ScanRequest | None = None) -> ScanRespons
     envelope = await state.analyze_bytes(jpeg, list(fields), 1, body.extended, use_cache=False)
     result_id = uuid.uuid4().hex
     h, w = frame.shape[:2]
-    state.set_last_scan(LastScan(result_id, jpeg, w, h, envelope, fields=list(fields)))
-    if isinstance(state.live, ReplayLive):  # a daemon tracks its own results; the replay has no other
-        state.live.last_result_id = result_id
     visit_id = None
     if body.profile_id and state.diary is not None:
         visit_id = await record_visit(state, envelope, body.profile_id, body.track_changes)
+    state.set_last_scan(LastScan(result_id, jpeg, w, h, envelope, fields=list(fields), visit_id=visit_id,
+                                 profile_id=body.profile_id if visit_id else None))
+    if isinstance(state.live, ReplayLive):  # a daemon tracks its own results; the replay has no other
+        state.live.last_result_id = result_id
     return ScanResponse(result_id=result_id, envelope=envelope, image_url=f"/api/v1/kiosk/last/image.jpg?id={result_id}",
                         image_width=w, image_height=h, fields=list(fields), visit_id=visit_id)
 
@@ -124,8 +125,9 @@ async def last_image(request: Request, id: str | None = None) -> Response:  # no
 
 @router.post("/forget", response_model=ForgetResponse)
 async def forget(request: Request, body: ForgetRequest | None = None) -> ForgetResponse:
-    """"Delete my data": erase the captured image and result now and, with a profile id, the diary
-    profile with all its visits (a deletion notice is queued for the cloud copy)."""
+    """"Delete my data": erase the captured image and result now, the take-home report links made since
+    the last "Delete my data" (unless `keep_reports`: the page's idle reset) and, with a profile id, the
+    diary profile with all its visits and reports (a deletion notice is queued for the cloud copy)."""
     state = get_state(request)
     body = body or ForgetRequest()
     cleared = state.set_last_scan(None)
@@ -133,4 +135,11 @@ async def forget(request: Request, body: ForgetRequest | None = None) -> ForgetR
     deleted = False
     if body.profile_id and state.diary is not None:
         deleted = await to_thread(state.diary.delete_profile, body.profile_id)
-    return ForgetResponse(cleared_scan=cleared, deleted_profile=deleted, diary_available=state.diary is not None)
+    reports = 0
+    if state.shop is not None:
+        if not body.keep_reports:
+            reports = state.shop.reports.delete_mine(body.profile_id)
+        elif body.profile_id and deleted:
+            reports = state.shop.reports.delete_profile(body.profile_id)
+    return ForgetResponse(cleared_scan=cleared, deleted_profile=deleted, deleted_reports=reports,
+                          diary_available=state.diary is not None)

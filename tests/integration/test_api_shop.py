@@ -1,0 +1,200 @@
+"""The shop over real uvicorn on loopback, the replay source, a real SQLite diary and a catalogue file
+copied to a temp folder: recommend from a scan or an envelope, change since the last visit, the
+catalogue and its atomic replacement, and the take-home report's token (local network only, 410 after
+its TTL and after "delete my data")."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from edge.api.app import create_app
+from edge.api.live import ReplayLive
+from edge.config import REPO_ROOT
+from edge.errors import ErrorKind
+from edge.shop.change import BETTER, NO_REAL_CHANGE, load_repeatability
+from edge.shop.concerns import DEFINITIONS_VERSION
+from edge.shop.vocabulary import CONCERNS, STEPS
+from tests.integration.api_harness import DEMO_PHOTO, Server, api_settings, running
+
+pytestmark = pytest.mark.skipif(not DEMO_PHOTO.exists(), reason="demo photo missing: run scripts/setup.sh")
+
+SHOP, KIOSK, DIARY = "/api/v1/shop", "/api/v1/kiosk", "/api/v1/diary"
+ADMIN_KEY = "test-admin-key-0123456789"
+SCAN_TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def shelf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("shelf")
+    shutil.copytree(REPO_ROOT / "catalogue", folder, dirs_exist_ok=True)
+    return folder / "catalogue.yaml"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, shelf: Path) -> Iterator[Server]:
+    from edge.diary.store import DiaryStore
+
+    settings = api_settings(workers=1, queue_size=2)
+    settings = settings.model_copy(update={"catalogue": settings.catalogue.model_copy(
+        update={"path": shelf, "admin_key": ADMIN_KEY})})
+    diary = DiaryStore(tmp_path_factory.mktemp("diary") / "diary.sqlite3", device_secret=b"s" * 32)
+    with running(create_app(settings, live=ReplayLive(DEMO_PHOTO, preview_size=(640, 480)), diary=diary)) as srv:
+        srv.diary = diary  # type: ignore[attr-defined]
+        yield srv
+    diary.close()
+
+
+def scan(server: Server, **body: object) -> dict:
+    response = httpx.post(server.base_url + KIOSK + "/scan", json={"extended": True, **body}, timeout=SCAN_TIMEOUT)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def post(server: Server, path: str, body: dict, **kw: object) -> httpx.Response:
+    return httpx.post(server.base_url + SHOP + path, json=body, timeout=SCAN_TIMEOUT, **kw)
+
+
+def assert_error(response: httpx.Response, kind: ErrorKind) -> str:
+    assert response.status_code == kind.http_status, response.text
+    assert response.json()["error_code"] == kind.code
+    return response.json()["error_msg"]
+
+
+def test_recommend_from_a_scan(server: Server) -> None:
+    result = scan(server)
+    rec = post(server, "/recommend", {"result_id": result["result_id"]}).json()
+    assert rec["result_id"] == result["result_id"] and rec["definitions_version"] == DEFINITIONS_VERSION
+    assert [c["concern"] for c in rec["concerns"]] == list(CONCERNS)
+    assert all(c["score"] is not None and 0 <= c["score"] <= 100 for c in rec["concerns"])
+    assert rec["ranked"], "the demo face has measured concerns: some product must address them"
+    assert all(p["reason"].startswith("for: ") for p in rec["ranked"])
+    steps = [p["step"] for p in rec["routine"]]
+    assert steps == [s for s in STEPS if s in steps] and len(steps) == len(set(steps))
+    proposed = {p["id"] for p in rec["ranked"] + rec["routine"]}
+    assert not proposed & {e["id"] for e in rec["excluded"]}
+    if rec["profile"]["sensitivity"] == "2":
+        assert not [p for p in rec["ranked"] if "sensitive_skin" in p.get("not_for", [])]
+    image = httpx.get(server.base_url + rec["routine"][0]["image_url"])
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_recommend_from_an_envelope_and_its_errors(server: Server) -> None:
+    photo = DEMO_PHOTO.read_bytes()
+    env = httpx.post(server.base_url + "/api/v1/skin/analyze", files={"image": photo},
+                     data={"face_field": "all", "extended": "true"}, timeout=SCAN_TIMEOUT).json()
+    rec = post(server, "/recommend", {"envelope": env})
+    assert rec.status_code == 200 and rec.json()["result_id"] is None and rec.json()["ranked"]
+    plain = httpx.post(server.base_url + "/api/v1/skin/analyze", files={"image": photo},
+                       data={"face_field": "all"}, timeout=SCAN_TIMEOUT).json()
+    assert "extended=true" in assert_error(post(server, "/recommend", {"envelope": plain}), ErrorKind.INVALID_PARAMETER)
+    assert_error(post(server, "/recommend", {}), ErrorKind.INVALID_PARAMETER)
+    assert_error(post(server, "/recommend", {"result_id": "x", "envelope": env}), ErrorKind.INVALID_PARAMETER)
+    assert_error(post(server, "/recommend", {"envelope": {"result": {"face_list": []}}}), ErrorKind.INVALID_PARAMETER)
+    assert_error(post(server, "/recommend", {"envelope": [1, 2]}), ErrorKind.INVALID_PARAMETER)
+    assert_error(post(server, "/recommend", {"result_id": "no-such-scan"}), ErrorKind.NOT_FOUND)
+    assert_error(post(server, "/recommend", {"envelope": env, "profile_id": "nobody"}), ErrorKind.NOT_FOUND)
+    assert_error(post(server, "/recommend", {"envelope": env, "colour": 1}), ErrorKind.INVALID_PARAMETER)
+
+
+def test_change_since_the_last_visit(server: Server) -> None:
+    profile = httpx.post(server.base_url + DIARY + "/profiles", json={}).json()["profile_id"]
+    first = scan(server, profile_id=profile)
+    rec = post(server, "/recommend", {"result_id": first["result_id"], "profile_id": profile}).json()
+    assert rec["changes"] == {"previous_visit_at": None, "items": []}  # a first visit: nothing to compare
+    second = scan(server, profile_id=profile)  # the same replayed photo: within repeatability
+    rec = post(server, "/recommend", {"result_id": second["result_id"], "profile_id": profile}).json()
+    items = {c["concern"]: c for c in rec["changes"]["items"]}
+    assert set(items) == set(CONCERNS) and {c["verdict"] for c in items.values()} == {NO_REAL_CHANGE}
+    # A planted earlier visit with more pores (beyond their MDC): today's pores read better, by that much.
+    now = {c["concern"]: c["score"] for c in rec["concerns"]}
+    mdc = load_repeatability()
+    earlier = dict(now, pores=now["pores"] + mdc["pores"] + 10.0)
+    assert earlier["pores"] <= 100
+    server.diary.record_visit(first["envelope"]["result"]["face_list"][0], profile_id=profile,  # type: ignore[attr-defined]
+                              taken_at=time.time(), concerns=earlier, concerns_version=DEFINITIONS_VERSION)
+    third = scan(server)  # not recorded: compared with the planted visit, the latest
+    rec = post(server, "/recommend", {"result_id": third["result_id"], "profile_id": profile}).json()
+    changed = {c["concern"]: c for c in rec["changes"]["items"]}
+    assert changed["pores"]["verdict"] == BETTER
+    assert changed["pores"]["delta"] == pytest.approx(-(mdc["pores"] + 10.0), abs=0.2)
+    assert changed["pores"]["text"].startswith("better by")
+    assert {c["verdict"] for k, c in changed.items() if k != "pores"} == {NO_REAL_CHANGE}
+
+
+def test_catalogue_and_its_replacement(server: Server, shelf: Path) -> None:
+    base = server.base_url + SHOP + "/catalogue"
+    listed = httpx.get(base).json()
+    assert len(listed["products"]) == 32 and listed["currency"] == "EUR"
+    original = shelf.read_text()
+    headers = {"Content-Type": "text/yaml", "X-Admin-Key": ADMIN_KEY}
+    assert_error(httpx.put(base, content=original, headers={"Content-Type": "text/yaml"}), ErrorKind.UNAUTHORIZED)
+    assert_error(httpx.put(base, content=original, headers={**headers, "X-Admin-Key": "wrong"}), ErrorKind.UNAUTHORIZED)
+    broken = original.replace("concerns: [dryness, redness]", "concerns: [dryness, sunburn]", 1)
+    msg = assert_error(httpx.put(base, content=broken, headers=headers), ErrorKind.CATALOGUE_INVALID)
+    assert "product 1 (line 4), id 'SEL-CL1', field concerns: unknown concern 'sunburn'" in msg
+    missing = original.replace("image: images/sel-cl1.png", "image: images/gone.png", 1)
+    assert "field image" in assert_error(httpx.put(base, content=missing, headers=headers), ErrorKind.CATALOGUE_INVALID)
+    assert_error(httpx.put(base, content=original, headers={"X-Admin-Key": ADMIN_KEY}), ErrorKind.INVALID_PARAMETER)
+    assert_error(httpx.put(base + "?format=csv", content="id\n", headers=headers), ErrorKind.CATALOGUE_INVALID)
+    # the broken uploads changed nothing, in memory or on disk
+    assert httpx.get(base).json() == listed and shelf.read_text() == original
+    smaller = original.split("  - id: QUI-CL1")[0]
+    done = httpx.put(base, content=smaller, headers=headers)
+    assert done.status_code == 200 and done.json()["products"] == 1
+    assert len(httpx.get(base).json()["products"]) == 1 and shelf.read_text() == smaller
+    assert [p.name for p in shelf.parent.iterdir() if p.name.startswith(".")] == []  # no temp file left
+    assert httpx.put(base, content=original, headers=headers).json()["products"] == 32
+
+
+def test_replacement_is_refused_without_an_admin_key(shelf: Path) -> None:
+    settings = api_settings(workers=1, queue_size=1)
+    settings = settings.model_copy(update={"catalogue": settings.catalogue.model_copy(update={"path": shelf})})
+    with running(create_app(settings, warm_up=False, engine_factory=lambda: None)) as srv:  # type: ignore[arg-type,return-value]
+        response = httpx.put(srv.base_url + SHOP + "/catalogue", content="products: []\n",
+                             headers={"Content-Type": "text/yaml", "X-Admin-Key": ADMIN_KEY})
+        assert "admin_key" in assert_error(response, ErrorKind.FORBIDDEN)
+
+
+def test_take_home_report_lives_its_ttl_and_dies_with_delete_my_data(server: Server) -> None:
+    from pypdf import PdfReader
+
+    result = scan(server)
+    made = post(server, "/report", {"result_id": result["result_id"]}).json()
+    assert made["url"] == f"{server.base_url}/r/{made['token']}" and len(made["token"]) >= 20
+    assert made["qr_svg"].startswith("data:image/svg+xml") and made["expires_in_s"] == 900
+    page = httpx.get(server.base_url + made["path"])
+    assert page.status_code == 200 and "Your skin report" in page.text and page.headers["cache-control"] == "no-store"
+    assert "data:image/jpeg;base64," in page.text  # the face overlay is inline
+    pdf = httpx.get(server.base_url + made["pdf_path"])
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert len(PdfReader(io.BytesIO(pdf.content)).pages) == 1
+    # From outside the local network (a public address, as a reverse proxy on this host would say): 403.
+    public = httpx.get(server.base_url + made["path"], headers={"X-Forwarded-For": "203.0.113.7"})
+    assert_error(public, ErrorKind.FORBIDDEN)
+    assert httpx.get(server.base_url + made["path"], headers={"X-Forwarded-For": "192.168.1.23"}).status_code == 200
+    assert_error(httpx.get(server.base_url + "/r/not-a-token"), ErrorKind.NOT_FOUND)
+
+    reports = server.app.state.api.shop.reports
+    real_clock = reports._clock
+    reports._clock = lambda: real_clock() + made["expires_in_s"] + 1  # past its TTL
+    try:
+        assert_error(httpx.get(server.base_url + made["path"]), ErrorKind.GONE)
+        assert_error(httpx.get(server.base_url + made["pdf_path"]), ErrorKind.GONE)
+    finally:
+        reports._clock = real_clock
+
+    again = post(server, "/report", {"result_id": result["result_id"]}).json()
+    assert httpx.get(server.base_url + again["path"]).status_code == 200
+    kept = httpx.post(server.base_url + KIOSK + "/forget", json={"keep_reports": True}).json()
+    assert kept["deleted_reports"] == 0 and httpx.get(server.base_url + again["path"]).status_code == 200
+    forgot = httpx.post(server.base_url + KIOSK + "/forget", json={}).json()
+    assert forgot["deleted_reports"] == 1
+    assert_error(httpx.get(server.base_url + again["path"]), ErrorKind.GONE)
+    assert_error(post(server, "/report", {"result_id": result["result_id"]}), ErrorKind.NOT_FOUND)
