@@ -65,7 +65,7 @@ render_unit() {
   local template=$1 protect_home=yes
   case "$PREFIX$VENV" in /home/*|/root/*) protect_home=read-only ;; esac
   sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@VENV@|$VENV|g" -e "s|@USER@|$SVC_USER|g" -e "s|@GROUP@|$SVC_USER|g" \
-      -e "s|@CONFIG@|$ETC/config.yaml|g" -e "s|@CREDENTIALS@|$ETC/credentials|g" \
+      -e "s|@CONFIG@|$ETC/config.yaml|g" -e "s|@CREDENTIALS@|$ETC/credentials|g" -e "s|@CATALOGUE@|$ETC/catalogue|g" \
       -e "s|@PROTECT_HOME@|$protect_home|g" -e "s|@UI_USER@|$UI_USER|g" -e "s|@UI_UID@|$(uid_of "$UI_USER")|g" \
       -e "s|@CHROMIUM@|$CHROMIUM|g" -e "s|@PORT@|$PORT|g" -e "s|@URL@|http://127.0.0.1:$PORT/|g" "$template"
 }
@@ -145,6 +145,11 @@ run "$VENV/bin/python" "$PREFIX/scripts/make_demo.py"
 # 4. Configuration and credentials (never overwritten once there).
 run install -d -m 0755 "$ETC"
 [ -f "$ETC/config.yaml" ] || run install -m 0644 "$SRC/config.yaml" "$ETC/config.yaml"
+# The store's catalogue beside the config (config.yaml: catalogue/catalogue.yaml): the demo shelf until the
+# store writes its own, never overwritten; the service user owns it, so an admin's
+# PUT /api/v1/shop/catalogue can replace it (the unit's ReadWritePaths).
+[ -d "$ETC/catalogue" ] || run cp -a "$SRC/catalogue" "$ETC/catalogue"
+run chown -R "$SVC_USER:" "$ETC/catalogue"
 run install -d -m 0700 "$ETC/credentials"
 # An empty key file: the API stays loopback-only until keys are added (one per line).
 [ -f "$ETC/credentials/api-keys" ] || run install -m 0600 /dev/null "$ETC/credentials/api-keys"

@@ -34,6 +34,7 @@ PAGE_W, MARGIN = 210.0, 12.0
 OVERLAY_W = 62.0
 ROW_H = 5.6
 PRODUCT_IMG = 13.0
+MIN_FONT_PT = 6.0  # smallest text in a table cell before it is cut
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,18 @@ def pdf_text(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+def _fitted_cell(pdf: Any, width: float, height: float, text: str, **kwargs: Any) -> None:
+    """A table cell whose text never runs into the next one: a smaller font (down to MIN_FONT_PT), then
+    cut with '...'."""
+    size = pdf.font_size_pt
+    while pdf.get_string_width(text) > width - 2 and pdf.font_size_pt > MIN_FONT_PT:
+        pdf.set_font_size(pdf.font_size_pt - 0.5)
+    while pdf.get_string_width(text) > width - 2 and len(text) > 4:
+        text = text[:-4].rstrip() + "..."
+    pdf.cell(width, height, text, **kwargs)
+    pdf.set_font_size(size)
+
+
 def render_pdf(data: ReportData) -> bytes:
     """The same page as a one-page A4 PDF."""
     from fpdf import FPDF
@@ -167,7 +180,7 @@ def render_pdf(data: ReportData) -> bytes:
         cells = [row["label"], score, where or row["measure"]] if data.changes is None else [
             row["label"], score, where, row["change"] or ""]
         for w, text in zip(cols, cells, strict=True):
-            pdf.cell(w, ROW_H, pdf_text(text), border="B")
+            _fitted_cell(pdf, w, ROW_H, pdf_text(text), border="B")
         pdf.ln(ROW_H)
     y = max(pdf.get_y(), top + (OVERLAY_W * 1.0 if data.overlay_jpeg else 0)) + 5
     if data.previous_visit_at:
@@ -190,14 +203,14 @@ def render_pdf(data: ReportData) -> bytes:
             pdf.image(io.BytesIO(routine_item.image), x=MARGIN, y=row_top, w=PRODUCT_IMG, h=PRODUCT_IMG)
         pdf.set_xy(MARGIN + PRODUCT_IMG + 3, row_top)
         pdf.set_font("Helvetica", "B", 9.5)
-        pdf.cell(width - PRODUCT_IMG - 33, 5, pdf_text(f"{item['step']}: {item['name']}"))
+        _fitted_cell(pdf, width - PRODUCT_IMG - 33, 5, pdf_text(f"{item['step']}: {item['name']}"))
         pdf.cell(30, 5, pdf_text(item["price"]), align="R", new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(MARGIN + PRODUCT_IMG + 3)
         pdf.set_font("Helvetica", "", 8)
         pdf.cell(width - PRODUCT_IMG - 3, 4, pdf_text(f"{item['brand']} · {item['id']}"), new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(MARGIN + PRODUCT_IMG + 3)
         pdf.set_font("Helvetica", "I", 8)
-        pdf.cell(width - PRODUCT_IMG - 3, 4, pdf_text(item["reason"]), new_x="LMARGIN", new_y="NEXT")
+        _fitted_cell(pdf, width - PRODUCT_IMG - 3, 4, pdf_text(item["reason"]), new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(row_top + PRODUCT_IMG + 1.5)
 
     pdf.set_y(-28)

@@ -39,7 +39,7 @@ def test_copied_thresholds_match_their_source():
     assert cs.WRINKLE_REGION_FULL == am.SEVERE_WRINKLE_MM_OD and len(
         [r for r in am.WRINKLE_REGIONS if r in am.ZONE_OF_REGION]) == cs.WRINKLE_REGIONS
     assert cs.DRYOIL_ZONES == sq.DRYOIL_ZONES
-    assert cs.BLACKHEADS_FULL == am.BLACKHEAD_BANDS[-1]
+    assert am.BLACKHEAD_BANDS[-1] == cs.BLACKHEADS_FULL
 
 
 def test_linear_has_no_floor_and_no_stretch():

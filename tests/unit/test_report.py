@@ -27,7 +27,7 @@ def data(with_changes: bool = True) -> ReportData:
     rec = recommend(catalogue, scores, PROFILE)
     items = [RoutineItem(p, catalogue.image_path(p.product).read_bytes()) for p in rec.routine]
     now = {c: s.score for c, s in scores.items() if s.score is not None}
-    before = {c: v - 30 for c, v in now.items()}
+    before = {c: max(0.0, v - 30) for c, v in now.items()}
     return ReportData(list(scores.values()), PROFILE, items, "EUR",
                       changes(before, now, load_repeatability()) if with_changes else None,
                       previous_visit_at=1.7e9 if with_changes else None, overlay_jpeg=None,

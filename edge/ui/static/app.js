@@ -50,8 +50,10 @@ const LAYERS = {
 const $ = (id) => document.getElementById(id);
 const state = {
   fields: [], diary: false, profileId: null, scan: null, photo: null, base: "photo",
-  layers: new Set(Object.keys(LAYERS)), busy: false, idleTimer: null, zoom: true,
+  layers: new Set(Object.keys(LAYERS)), busy: false, idleTimer: null, zoom: true, rec: null,
 };
+const STEP_TITLES = { cleanse: "1 · Cleanse", treat: "2 · Treat", moisturise: "3 · Moisturise", protect: "4 · Protect" };
+const SENSITIVITY_NAMES = { 0: "tolerant", 1: "neutral", 2: "sensitive" };
 
 // --- small helpers ------------------------------------------------------------------------------
 function show(screen) {
@@ -229,6 +231,77 @@ async function showResults(res) {
   drawResult();
   show("results");
   if (state.profileId) renderTrend();
+  loadRoutine(res);
+}
+
+// --- your routine (the shop) --------------------------------------------------------------------
+async function loadRoutine(res) {
+  state.rec = null;
+  $("btn-routine").hidden = true;
+  try {
+    const body = { result_id: res.result_id };
+    if (state.profileId) body.profile_id = state.profileId;
+    const rec = await api("/shop/recommend", { json: body });
+    if (!state.scan || state.scan.result_id !== res.result_id) return;  // another scan meanwhile
+    state.rec = rec;
+    renderRoutine(rec);
+    $("btn-routine").hidden = false;
+  } catch (_) { /* no shop on this device, or this scan has no measurements to match */ }
+}
+
+function productCard(p) {
+  return el("div", { class: "product-card", "data-id": p.id, "data-step": p.step },
+    el("img", { src: p.image_url, alt: "" }),
+    el("div", {},
+      el("div", { class: "step" }, STEP_TITLES[p.step] || p.step),
+      el("div", { class: "name" }, p.name),
+      el("div", { class: "brand" }, p.brand),
+      el("div", { class: "price" }, p.price_text),
+      el("div", { class: "reason" }, p.reason)));
+}
+
+function renderRoutine(rec) {
+  const pr = rec.profile;
+  $("routine-profile").textContent = [pr.skin_type ? `${pr.skin_type} skin` : null,
+    pr.sensitivity != null ? `${SENSITIVITY_NAMES[pr.sensitivity]} to redness` : null,
+    pr.tone ? `tone: ${pr.tone.replace("_", " ")}` : null].filter(Boolean).join(" · ");
+  $("routine-cards").replaceChildren(...(rec.routine.length ? rec.routine.map(productCard)
+    : [el("p", { class: "hint" }, "No product of this shop fits what was measured.")]));
+  const inRoutine = new Set(rec.routine.map((p) => p.id));
+  const more = rec.ranked.filter((p) => !inRoutine.has(p.id));
+  $("ranked-cards").replaceChildren(...more.map(productCard));
+  $("more-title").hidden = more.length === 0;
+  const strip = $("change-strip");
+  if (rec.changes) {
+    const items = rec.changes.items;
+    strip.replaceChildren(items.length
+      ? el("strong", {}, "Since your last visit:")
+      : el("span", { class: "chip same" }, "First visit in your diary: next time you will see what changed."),
+    ...items.filter((c) => c.verdict !== "not comparable").map((c) => el("span", {
+      class: `chip ${c.verdict === "worse" ? "worse" : c.verdict === "better" ? "better" : "same"}`,
+      "data-concern": c.concern, "data-verdict": c.verdict }, `${c.label}: ${c.text}`)));
+    strip.hidden = false;
+  } else {
+    strip.hidden = true;
+    strip.replaceChildren();
+  }
+}
+
+async function takeHome() {
+  touch();
+  if (!state.scan) return;
+  try {
+    const body = { result_id: state.scan.result_id };
+    if (state.profileId) body.profile_id = state.profileId;
+    const made = await api("/shop/report", { json: body });
+    $("qr-img").src = made.qr_svg;
+    $("qr-minutes").textContent = String(Math.round(made.expires_in_s / 60));
+    $("qr-link").href = made.path;
+    $("dlg-qr").dataset.token = made.token;
+    $("dlg-qr").showModal();
+  } catch (e) {
+    banner(e.status === 404 ? "This result has expired: please scan again." : `Could not make the report: ${e.message}`);
+  }
 }
 
 // --- overlay ------------------------------------------------------------------------------------
@@ -546,6 +619,11 @@ async function deleteMyData() {
 
 function resetView() {
   state.scan = null;
+  state.rec = null;
+  $("btn-routine").hidden = true;
+  $("routine-cards").replaceChildren();
+  $("ranked-cards").replaceChildren();
+  $("change-strip").hidden = true;
   state.photo = null;
   state.baseImages = null;
   setProfile(null);
@@ -558,7 +636,9 @@ function resetView() {
 
 async function idleReset() {
   if (state.scan || state.profileId) {
-    try { await api("/kiosk/forget", { json: {} }); } catch (_) { /* best effort */ }
+    // The next person must not see this one; their report link (QR) lives on until its own expiry.
+    try { await api("/kiosk/forget", { json: { keep_reports: true } }); } catch (_) { /* best effort */ }
+    for (const dlg of document.querySelectorAll("dialog[open]")) dlg.close();
     resetView();
   }
 }
@@ -570,6 +650,10 @@ async function init() {
   $("btn-again").addEventListener("click", () => { touch(); show("live"); });
   $("btn-delete").addEventListener("click", deleteMyData);
   $("btn-delete-2").addEventListener("click", deleteMyData);
+  $("btn-delete-3").addEventListener("click", deleteMyData);
+  $("btn-routine").addEventListener("click", () => { touch(); show("routine"); });
+  $("btn-back-results").addEventListener("click", () => { touch(); show("results"); });
+  $("btn-take-home").addEventListener("click", takeHome);
   $("btn-privacy").addEventListener("click", () => $("dlg-privacy").showModal());
   $("link-privacy").addEventListener("click", (ev) => { ev.preventDefault(); $("dlg-privacy").showModal(); });
   $("btn-diary-new").addEventListener("click", diaryNew);
