@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -33,12 +34,19 @@ from edge.api.schemas import (
     RecommendResponse,
     ReportCreated,
 )
-from edge.api.shop_state import ShopState, is_local_network
+from edge.api.shop_state import Report, ShopState, is_local_network
 from edge.api.state import ApiState, LastScan, get_state, to_thread
 from edge.errors import ErrorKind, SkinKioskError
 from edge.shop.catalogue import Catalogue, CatalogueError
-from edge.shop.change import changes, load_repeatability
-from edge.shop.concerns import DEFINITIONS_VERSION, concern_scores, plain_scores, skin_profile
+from edge.shop.change import Change, changes, load_repeatability
+from edge.shop.concerns import (
+    DEFINITIONS_VERSION,
+    ConcernScore,
+    SkinProfile,
+    concern_scores,
+    plain_scores,
+    skin_profile,
+)
 from edge.shop.matcher import Recommendation, recommend
 from edge.shop.report import ReportData, RoutineItem, render_html
 
@@ -94,7 +102,7 @@ def _scan_and_face(state: ApiState, body: RecommendRequest) -> tuple[dict[str, A
 
 
 async def _changes(state: ApiState, profile_id: str | None, now: dict[str, float],
-                   scan: LastScan | None) -> tuple[list[Any] | None, float | None]:
+                   scan: LastScan | None) -> tuple[list[Change] | None, float | None]:
     """(changes or None without a profile, the previous visit's time or None on a first visit)."""
     if profile_id is None:
         return None, None
@@ -111,7 +119,32 @@ async def _changes(state: ApiState, profile_id: str | None, now: dict[str, float
     return changes(previous.scores, now, load_repeatability()), previous.taken_at
 
 
-async def _build(request: Request, body: RecommendRequest) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class Built:
+    """One face's recommendation and what it was made from."""
+
+    catalogue: Catalogue
+    face: dict[str, Any]
+    scan: LastScan | None
+    scores: dict[str, ConcernScore]
+    profile: SkinProfile
+    rec: Recommendation
+    changes: list[Change] | None  # None: no diary profile given; []: its first visit
+    previous_at: float | None
+
+    def response(self) -> RecommendResponse:
+        cat = self.catalogue
+        return RecommendResponse(
+            result_id=self.scan.result_id if self.scan else None, definitions_version=DEFINITIONS_VERSION,
+            catalogue={"version": cat.sha256[:12], "products": len(cat.products), "currency": cat.currency},
+            profile=self.profile.as_dict(), concerns=[s.as_dict() for s in self.scores.values()],
+            ranked=[p.as_dict(cat) for p in self.rec.ranked], routine=[p.as_dict(cat) for p in self.rec.routine],
+            excluded=[{"id": e.product_id, "why": e.why} for e in self.rec.excluded],
+            changes=None if self.changes is None else {"previous_visit_at": self.previous_at,
+                                                       "items": [c.as_dict() for c in self.changes]})
+
+
+async def _build(request: Request, body: RecommendRequest) -> Built:
     state, shop = get_state(request), shop_of(request)
     catalogue = _catalogue(shop)
     face, scan = _scan_and_face(state, body)
@@ -123,25 +156,13 @@ async def _build(request: Request, body: RecommendRequest) -> tuple[Any, ...]:
     profile = skin_profile(face)
     rec = recommend(catalogue, scores, profile, limit=state.settings.shop.shown_products)
     found, previous_at = await _changes(state, body.profile_id, plain_scores(scores), scan)
-    return catalogue, face, scan, scores, profile, rec, found, previous_at
-
-
-def _response(catalogue: Catalogue, scan: LastScan | None, scores: Any, profile: Any, rec: Recommendation,
-              found: list[Any] | None, previous_at: float | None) -> RecommendResponse:
-    return RecommendResponse(
-        result_id=scan.result_id if scan else None, definitions_version=DEFINITIONS_VERSION,
-        catalogue={"version": catalogue.sha256[:12], "products": len(catalogue.products), "currency": catalogue.currency},
-        profile=profile.as_dict(), concerns=[s.as_dict() for s in scores.values()],
-        ranked=[p.as_dict(catalogue) for p in rec.ranked], routine=[p.as_dict(catalogue) for p in rec.routine],
-        excluded=[{"id": e.product_id, "why": e.why} for e in rec.excluded],
-        changes=None if found is None else {"previous_visit_at": previous_at, "items": [c.as_dict() for c in found]})
+    return Built(catalogue, face, scan, scores, profile, rec, found, previous_at)
 
 
 @router.post("/recommend", response_model=RecommendResponse, dependencies=[Depends(require_kiosk_access)])
 async def recommend_route(request: Request, body: RecommendRequest) -> RecommendResponse:
     """The store's shelf ranked for one face, with a reason per product and a routine."""
-    catalogue, _face, scan, scores, profile, rec, found, previous_at = await _build(request, body)
-    return _response(catalogue, scan, scores, profile, rec, found, previous_at)
+    return (await _build(request, body)).response()
 
 
 @router.get("/catalogue", response_model=CatalogueOut, dependencies=[Depends(require_kiosk_access)])
@@ -242,23 +263,24 @@ async def create_report(request: Request, body: RecommendRequest) -> ReportCreat
     import segno
 
     shop = shop_of(request)
-    catalogue, face, scan, scores, profile, rec, found, previous_at = await _build(request, body)
+    b = await _build(request, body)
     now = time.time()
     ttl = shop.reports.ttl_s
-    overlay = await to_thread(_overlay, scan, face) if scan is not None else None
-    data = ReportData(concerns=list(scores.values()), profile=profile, routine=_routine_items(catalogue, rec),
-                      currency=catalogue.currency, changes=found, previous_visit_at=previous_at,
+    overlay = await to_thread(_overlay, b.scan, b.face) if b.scan is not None else None
+    items = await to_thread(_routine_items, b.catalogue, b.rec)
+    data = ReportData(concerns=list(b.scores.values()), profile=b.profile, routine=items,
+                      currency=b.catalogue.currency, changes=b.changes, previous_visit_at=b.previous_at,
                       overlay_jpeg=overlay, created_at=now, expires_at=now + ttl)
     token = shop.reports.new_token()
     html = await to_thread(render_html, data, f"/r/{token}.pdf")
-    shop.reports.add(token, data, html, scan.result_id if scan else None, body.profile_id)
+    shop.reports.add(token, data, html, b.scan.result_id if b.scan else None, body.profile_id)
     url = f"{_base_url(request)}/r/{token}"
     qr = segno.make(url, error="m")
     return ReportCreated(token=token, url=url, path=f"/r/{token}", pdf_path=f"/r/{token}.pdf", expires_in_s=ttl,
                          expires_at=now + ttl, qr_svg=qr.svg_data_uri(scale=QR_SCALE, border=2))
 
 
-def _report(request: Request, token: str) -> Any:
+def _report(request: Request, token: str) -> Report:
     host = request.client.host if request.client else ""
     if not is_local_network(host):
         raise SkinKioskError(ErrorKind.FORBIDDEN, "report links are served to the shop's local network only")
