@@ -40,3 +40,10 @@ def test_analysis_and_face_import_no_outer_layer() -> None:
     for room in ("analysis", "face"):
         for p in (EDGE / room).rglob("*.py"):
             assert not [m for m in imported_modules(p) if m.startswith(outer)], p
+
+
+def test_shop_uses_no_other_room() -> None:
+    """edge/shop is pure (design: it may use nothing else of edge): the API passes it plain data."""
+    for p in (EDGE / "shop").rglob("*.py"):
+        foreign = [m for m in imported_modules(p) if m.startswith("edge.") and not m.startswith("edge.shop")]
+        assert not foreign, (p, foreign)
