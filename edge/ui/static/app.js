@@ -296,7 +296,6 @@ async function takeHome() {
     const made = await api("/shop/report", { json: body });
     $("qr-img").src = made.qr_svg;
     $("qr-minutes").textContent = String(Math.round(made.expires_in_s / 60));
-    $("qr-link").href = made.path;
     $("dlg-qr").dataset.token = made.token;
     $("dlg-qr").showModal();
   } catch (e) {
