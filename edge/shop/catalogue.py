@@ -165,10 +165,6 @@ class Product(BaseModel):
                 raise ValueError(f"{v!r}: image file not found in {root}")
         return v
 
-    def suits(self, attribute: tuple[str, ...], value: str | None) -> bool:
-        """Whether `value` (a skin type or tone) is among `attribute`; an unknown value suits."""
-        return value is None or ALL in attribute or value in attribute
-
 
 @dataclass(frozen=True)
 class Catalogue:

@@ -198,3 +198,15 @@ def test_take_home_report_lives_its_ttl_and_dies_with_delete_my_data(server: Ser
     assert forgot["deleted_reports"] == 1
     assert_error(httpx.get(server.base_url + again["path"]), ErrorKind.GONE)
     assert_error(post(server, "/report", {"result_id": result["result_id"]}), ErrorKind.NOT_FOUND)
+
+
+def test_a_broken_catalogue_at_start_disables_only_the_shop(tmp_path: Path) -> None:
+    broken = tmp_path / "catalogue.yaml"
+    broken.write_text("products:\n  - id: X\n")
+    settings = api_settings(workers=1, queue_size=1)
+    settings = settings.model_copy(update={"catalogue": settings.catalogue.model_copy(update={"path": broken})})
+    with running(create_app(settings, warm_up=False, engine_factory=lambda: None)) as srv:  # type: ignore[arg-type,return-value]
+        msg = assert_error(httpx.get(srv.base_url + SHOP + "/catalogue"), ErrorKind.SHOP_UNAVAILABLE)
+        assert "product 1 (line 2), id 'X', field name: Field required" in msg
+        assert_error(post(srv, "/recommend", {"result_id": "x"}), ErrorKind.SHOP_UNAVAILABLE)
+        assert httpx.get(srv.base_url + "/healthz").status_code == 200

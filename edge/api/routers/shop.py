@@ -74,7 +74,9 @@ def shop_of(request: Request) -> ShopState:
 
 def _catalogue(shop: ShopState) -> Catalogue:
     if shop.catalogue.catalogue is None:
-        raise SkinKioskError(ErrorKind.SHOP_UNAVAILABLE, "no valid catalogue loaded (see skin-kiosk check-config)")
+        why = (shop.catalogue.error or "").splitlines()
+        raise SkinKioskError(ErrorKind.SHOP_UNAVAILABLE, "no valid catalogue loaded (skin-kiosk check-config says "
+                             f"why){': ' + why[1].strip() if len(why) > 1 else ''}")
     return shop.catalogue.catalogue
 
 
