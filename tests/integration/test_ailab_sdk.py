@@ -55,9 +55,15 @@ def side_view() -> np.ndarray:
     return cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (640, 640))
 
 
+# Far above what this module sends in a minute: the rate limit has its own test (with its own server).
+RATE_LIMIT_PER_MINUTE = 10_000
+PATHS = {"basic": "skin-analysis", "advanced": "skin-analysis-advanced", "pro": "skin-analysis-pro"}
+BOUNDARY = "kiosk-test-boundary"
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    settings = api_settings(api_keys=[KEY], workers=1)
+    settings = api_settings(api_keys=[KEY], workers=1, rate_limit_per_minute=RATE_LIMIT_PER_MINUTE)
     with running(create_app(settings)) as srv:
         yield srv
 
@@ -79,6 +85,19 @@ def call(server: Server, tier: str, params: dict[str, Any], key: str = KEY) -> d
             await client.aclose()
 
     return asyncio.run(go())
+
+
+def raw(server: Server, tier: str, key: str = KEY, **kwargs: Any) -> httpx.Response:
+    """A hand-made request (httpx) for what the SDK never sends: malformed or streamed bodies."""
+    headers = {"ailabapi-api-key": key, **kwargs.pop("headers", {})}
+    return httpx.post(f"{server.base_url}/api/portrait/analysis/{PATHS[tier]}", headers=headers, timeout=60, **kwargs)
+
+
+def contract_error(response: httpx.Response) -> tuple[int, str]:
+    """(HTTP status, error_detail.code), after checking the envelope's own copies of the status."""
+    body = response.json()
+    assert body["error_code"] == body["error_detail"]["status_code"] == response.status_code
+    return response.status_code, body["error_detail"]["code"]
 
 
 def sdk_error(server: Server, tier: str, params: dict[str, Any], key: str = KEY) -> AILabApiError:
@@ -391,3 +410,30 @@ def test_identical_request_is_answered_from_the_cache(server: Server, photo: byt
     text = httpx.get(server.base_url + "/metrics").text
     hits = [line for line in text.splitlines() if line.startswith("skin_kiosk_cache") and 'outcome="hit"' in line]
     assert hits and float(hits[0].split()[-1]) >= 1
+
+
+# --- malformed bodies: the contract's 400, never a 500 ---------------------------------------------
+def _part(headers: str, body: bytes) -> bytes:
+    return f"--{BOUNDARY}\r\n{headers}\r\n\r\n".encode() + body + b"\r\n"
+
+
+MULTIPART = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+MALFORMED = {
+    "no_boundary": {"content": _part('Content-Disposition: form-data; name="image"; filename="a.jpg"', b"x"),
+                    "headers": {"Content-Type": "multipart/form-data"}},
+    "garbage_body": {"content": b"this is not a multipart body", "headers": MULTIPART},
+    "part_without_name": {"content": _part('Content-Disposition: form-data; filename="a.jpg"', b"x")
+                          + f"--{BOUNDARY}--\r\n".encode(), "headers": MULTIPART},
+    "too_many_files": {"files": [(name, ("a.jpg", b"x", "image/jpeg"))
+                                 for name in ("image", "left_side_image", "right_side_image", "extra")]},
+    "too_many_fields": {"data": {f"field{i}": "0" for i in range(40)}, "files": {"image": ("a.jpg", b"x")}},
+    "oversized_text_field": {"data": {"return_maps": "red_area," * 2000}, "files": {"image": ("a.jpg", b"x")}},
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_multipart_is_a_400(server: Server, case: str, caplog: pytest.LogCaptureFixture) -> None:
+    r = raw(server, "pro", **MALFORMED[case])
+    assert contract_error(r) == (400, "ERROR_INVALID_PARAMETER_FORMAT"), r.text
+    assert r.json()["error_detail"]["message"].startswith("malformed form body: ")
+    assert not [rec for rec in caplog.records if rec.exc_info], "a traceback was logged"

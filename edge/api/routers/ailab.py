@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from edge.api.cache import cache_key
@@ -42,6 +43,8 @@ QC_MIN_FACE_PX = 160  # contract: with face_quality_control the face box is at l
 QC_MIN_FACE_SHARE = 0.1  # ... and at least 1/10 of the photo's short side
 BODY_SLACK_BYTES = 256 * 1024  # multipart headers and the text fields
 MAX_FORM_FIELDS = 16
+# A text field's value; the longest legitimate one (every return_marks token, CSV) is ~320 bytes.
+MAX_TEXT_FIELD_BYTES = 4096
 FILE_FIELDS = ("image", "left_side_image", "right_side_image")
 ADVANCED_MAPS = ("red_area",)
 _HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")
@@ -90,9 +93,13 @@ async def _form(request: Request, tier: str) -> dict[str, Any]:
     if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise AilabError("MISSING_PARAMETERS", "send multipart/form-data with the file field `image`")
     try:
-        form = await request.form(max_files=len(FILE_FIELDS), max_fields=MAX_FORM_FIELDS, max_part_size=limit)
-    except MultiPartException as exc:
+        # max_part_size bounds text fields only (file parts are spooled; the body cap bounds them).
+        form = await request.form(max_files=len(FILE_FIELDS), max_fields=MAX_FORM_FIELDS,
+                                  max_part_size=MAX_TEXT_FIELD_BYTES)
+    except MultiPartException as exc:  # outside an app; inside one starlette raises it as a 400 HTTPException
         raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", f"malformed form body: {exc.message}") from None
+    except StarletteHTTPException as exc:
+        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", f"malformed form body: {exc.detail}") from None
     params: dict[str, Any] = {}
     try:
         for key, value in form.multi_items():
