@@ -201,6 +201,9 @@ def test_low_resolution(server: Server) -> None:
     ("pro", {"returnMarks": "wrinkle_mark,nose_mark"}, "UNSUPPORTED_PARAMETER_VALUES"),
     ("pro", {"roiOutlineColor": '{"acne_color": "red"}'}, "ERROR_INVALID_PARAMETER_FORMAT"),
     ("pro", {"roiOutlineColor": "not json"}, "ERROR_INVALID_PARAMETER_FORMAT"),
+    # nested deeper than json's recursion limit: under the text-field cap, and far over it
+    ("pro", {"roiOutlineColor": "[" * 3000}, "ERROR_INVALID_PARAMETER_FORMAT"),
+    ("pro", {"roiOutlineColor": "[" * 100_000}, "ERROR_INVALID_PARAMETER_FORMAT"),
 ])
 def test_bad_parameters(server: Server, photo: bytes, tier: str, params: dict[str, Any], code: str) -> None:
     err = sdk_error(server, tier, {"image": photo, **params})

@@ -72,14 +72,19 @@ def _colors(params: dict[str, Any]) -> dict[str, str] | None:
     raw = params.get("roi_outline_color")
     if raw is None or not str(raw).strip():
         return None
+    text = str(raw)
+    shape = "roi_outline_color: an object of " + ", ".join(DEFAULT_COLORS) + " to 6 hex digits"
+    # A valid value is one flat object (its keys and hex values hold no brackets): anything nested is
+    # refused before parsing, so a deep nest cannot exhaust the JSON parser's recursion limit.
+    if text.count("{") > 1 or "[" in text:
+        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", shape)
     try:
-        data = json.loads(str(raw))
+        data = json.loads(text)
     except ValueError:
         raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", "roi_outline_color: not JSON") from None
     if not isinstance(data, dict) or not all(k in DEFAULT_COLORS and isinstance(v, str) and _HEX6.match(v)
                                              for k, v in data.items()):
-        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT",
-                         "roi_outline_color: an object of " + ", ".join(DEFAULT_COLORS) + " to 6 hex digits")
+        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", shape)
     return data
 
 
