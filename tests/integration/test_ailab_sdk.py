@@ -440,3 +440,24 @@ def test_malformed_multipart_is_a_400(server: Server, case: str, caplog: pytest.
     assert contract_error(r) == (400, "ERROR_INVALID_PARAMETER_FORMAT"), r.text
     assert r.json()["error_detail"]["message"].startswith("malformed form body: ")
     assert not [rec for rec in caplog.records if rec.exc_info], "a traceback was logged"
+
+
+def test_a_streamed_body_over_the_tier_limit_is_refused(server: Server, photo: bytes) -> None:
+    """A chunked upload (no content-length) is capped while it streams, as a declared one is: the photo
+    itself is within Basic's 2 MB, the body around it is not."""
+    padding = 3 * 1024 * 1024
+    assert len(photo) < 2 * 1024 * 1024 < padding
+    head = _part('Content-Disposition: form-data; name="image"; filename="a.jpg"\r\nContent-Type: image/jpeg', photo)
+    head += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="padding"; filename="p.bin"\r\n\r\n'.encode()
+
+    def body() -> Iterator[bytes]:
+        yield head
+        chunk = bytes(64 * 1024)
+        for _ in range(padding // len(chunk)):
+            yield chunk
+        yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    r = raw(server, "basic", content=body(), headers=MULTIPART)
+    assert "content-length" not in {k.lower() for k in r.request.headers}
+    assert contract_error(r) == (413, "FILE_SIZE_EXCEEDS_LIMIT"), r.text
+    assert "basic accepts" in r.json()["error_detail"]["message"]

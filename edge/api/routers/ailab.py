@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from edge.api.cache import cache_key
+from edge.api.routers.analyze import read_body_capped
 from edge.api.state import ApiState, get_state
 from edge.config import GateConfig, RequestConfig
 from edge.errors import ErrorKind, SkinKioskError
@@ -89,14 +90,19 @@ def _colors(params: dict[str, Any]) -> dict[str, str] | None:
 
 
 async def _form(request: Request, tier: str) -> dict[str, Any]:
-    limit = TIER_MAX_BYTES[tier] * (3 if tier == "pro" else 1) + BODY_SLACK_BYTES
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise AilabError("FILE_SIZE_EXCEEDS_LIMIT", f"request body of {declared} bytes; {tier} accepts files up to "
-                                                    f"{TIER_MAX_BYTES[tier]} bytes")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise AilabError("MISSING_PARAMETERS", "send multipart/form-data with the file field `image`")
+    # The whole body, capped as it streams (a declared content-length is refused before reading, a
+    # chunked upload as soon as it passes the cap); the form is then parsed from memory.
+    limit = TIER_MAX_BYTES[tier] * (3 if tier == "pro" else 1) + BODY_SLACK_BYTES
+    try:
+        await read_body_capped(request, limit)
+    except SkinKioskError as exc:
+        if exc.kind is not ErrorKind.FILE_TOO_LARGE:
+            raise
+        raise AilabError("FILE_SIZE_EXCEEDS_LIMIT", f"{exc.detail}; {tier} accepts files up to "
+                                                    f"{TIER_MAX_BYTES[tier]} bytes") from None
     try:
         # max_part_size bounds text fields only (file parts are spooled; the body cap bounds them).
         form = await request.form(max_files=len(FILE_FIELDS), max_fields=MAX_FORM_FIELDS,
