@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +26,7 @@ from api_harness import REPO_ROOT, Server, api_settings, running
 from edge.api.app import create_app
 from edge.formats.ailab_maps import FRONT_MAPS, MAP_TOKENS
 from edge.formats.ailab_pro import MARK_TOKENS, WRINKLE_LIST_TOKENS
+from edge.pipeline import Engine
 
 KEY = "ailab-test-key"
 SCHEMAS = {t: json.loads((REPO_ROOT / "docs" / "ailab" / f"ailab_{t}.schema.json").read_text())
@@ -461,3 +464,54 @@ def test_a_streamed_body_over_the_tier_limit_is_refused(server: Server, photo: b
     assert "content-length" not in {k.lower() for k in r.request.headers}
     assert contract_error(r) == (413, "FILE_SIZE_EXCEEDS_LIMIT"), r.text
     assert "basic accepts" in r.json()["error_detail"]["message"]
+
+
+# --- load: 429 and 503 say when to come back ---------------------------------------------------------
+def test_rate_limit_is_429_with_retry_after(photo: bytes) -> None:
+    rate = 2
+    with running(create_app(api_settings(api_keys=[KEY], workers=1, rate_limit_per_minute=rate))) as srv:
+        for _ in range(rate):  # counted (authenticated), refused for the missing image
+            assert contract_error(raw(srv, "basic", data={"face_quality_control": "0"})) == (400, "MISSING_PARAMETERS")
+        limited = raw(srv, "basic", files={"image": ("a.jpg", photo, "image/jpeg")})
+        assert contract_error(limited) == (429, "EXCEEDING_LIMITS")
+        assert int(limited.headers["Retry-After"]) >= 1
+        err = sdk_error(srv, "basic", {"image": photo})
+        assert (err.detail.status_code, err.detail.code) == (429, "EXCEEDING_LIMITS")
+
+
+class GatedEngine:
+    """A real Engine whose measurements wait for the test to open a gate: a slow request."""
+
+    gate = threading.Event()
+
+    def __init__(self) -> None:
+        self.engine = Engine.from_settings(api_settings())
+
+    def measure(self, *args: Any, **kwargs: Any) -> Any:
+        assert self.gate.wait(30), "the test never opened the gate"
+        return self.engine.measure(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # everything else is the real engine's
+        return getattr(self.engine, name)
+
+
+def test_busy_is_503_with_retry_after(photo: bytes) -> None:
+    GatedEngine.gate.clear()
+    app = create_app(api_settings(api_keys=[KEY], workers=1, queue_size=0, cache_size=0), engine_factory=GatedEngine)
+    pool = app.state.api.pool
+    with running(app) as srv:
+        held: list[httpx.Response] = []
+        holder = threading.Thread(target=lambda: held.append(raw(srv, "advanced", files={"image": ("a.jpg", photo)})))
+        holder.start()
+        try:
+            deadline = time.monotonic() + 10
+            while pool.running != 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert pool.running == 1 and pool.saturated
+            busy = raw(srv, "pro", files={"image": ("a.jpg", photo)})
+            assert contract_error(busy) == (503, "ERROR_INSUFFICIENT_RESOURCES")
+            assert busy.headers["Retry-After"] == "1"
+        finally:
+            GatedEngine.gate.set()
+            holder.join(30)
+        assert [r.status_code for r in held] == [200]

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from edge.api.cache import cache_key
+from edge.api.error_headers import retry_after
 from edge.api.routers.analyze import read_body_capped
 from edge.api.state import ApiState, get_state
 from edge.config import GateConfig, RequestConfig
@@ -173,32 +174,26 @@ def _measure(engine: Any, decoded: Any, sides: dict[str, Any]) -> tuple[Any, dic
     return front, side_measures, timer.ms
 
 
+def _failure(request: Request, err: AilabError, headers: dict[str, str] | None = None) -> JSONResponse:
+    request.state.error_code = err.status
+    return JSONResponse(failure(err), status_code=err.status, headers=headers)
+
+
 async def _run(request: Request, tier: str) -> JSONResponse:
     state: ApiState = get_state(request)
     try:
-        try:
-            state.auth.check(request, loopback_exempt=False)
-        except SkinKioskError as exc:
-            raise AilabError.from_kiosk(exc) from None
+        state.auth.check(request, loopback_exempt=False)
         if not state.cache.enabled:
-            try:
-                state.pool.refuse_if_saturated()
-            except SkinKioskError as exc:
-                raise AilabError.from_kiosk(exc) from None
+            state.pool.refuse_if_saturated()  # before reading the body: a refusal must cost next to nothing
         params = await _form(request, tier)
         payload = await _payload(state, params, tier)
     except AilabError as err:
-        request.state.error_code = err.status
-        return JSONResponse(failure(err), status_code=err.status)
-    except SkinKioskError as exc:
-        err = AilabError.from_kiosk(exc)
-        request.state.error_code = err.status
-        return JSONResponse(failure(err), status_code=err.status)
+        return _failure(request, err)
+    except SkinKioskError as exc:  # 401, 429 and 503 (with Retry-After, as the seed endpoint), no face
+        return _failure(request, AilabError.from_kiosk(exc), retry_after(exc))
     except Exception:  # never a traceback to the client; the log has it
         log.exception("ailab %s request failed", tier)
-        err = AilabError("PROCESSING_FAILURE")
-        request.state.error_code = err.status
-        return JSONResponse(failure(err), status_code=err.status)
+        return _failure(request, AilabError("PROCESSING_FAILURE"))
     request.state.error_code = 0
     return JSONResponse(success(payload))
 
