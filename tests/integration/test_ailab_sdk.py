@@ -515,3 +515,16 @@ def test_busy_is_503_with_retry_after(photo: bytes) -> None:
             GatedEngine.gate.set()
             holder.join(30)
         assert [r.status_code for r in held] == [200]
+
+
+# --- the result cache ----------------------------------------------------------------------------------
+def test_cache_key_tells_image_and_side_image_bytes_apart(server: Server, photo: bytes) -> None:
+    """The same bytes split differently between the photo and a side photo are another request. A JPEG
+    decoder stops at the end of the first image, so `side + blank` reads as the side photo and
+    `photo + side` as the photo: the second request's side photo is the blank one (no face, code 4)."""
+    side, blank = jpeg(side_view()), jpeg(np.full((480, 640, 3), 128, np.uint8))
+    options = {"returnSideResults": "jawline_info"}
+    first = call(server, "pro", {"image": photo, "leftSideImage": side + blank, **options})
+    assert first["left_side_result"]["left_jawline_info"] == {"left_jawline_quality": 2}  # a face, too frontal
+    second = call(server, "pro", {"image": photo + side, "leftSideImage": blank, **options})
+    assert second["left_side_result"]["left_jawline_info"] == {"left_jawline_quality": 4}  # no face

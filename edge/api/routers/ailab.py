@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from edge.api.cache import cache_key
+from edge.api.cache import cache_key, parts_digest
 from edge.api.error_headers import retry_after
 from edge.api.routers.analyze import read_body_capped
 from edge.api.state import ApiState, get_state
@@ -234,7 +234,7 @@ async def _payload(state: ApiState, params: dict[str, Any], tier: str) -> dict[s
                   if tier == "pro" and isinstance(params.get(f"{s}_side_image"), bytes) and params[f"{s}_side_image"]}
     sides = {s: _decode(b, tier, limits, f"{s}_side_image") for s, b in side_bytes.items()}
     options = json.dumps([tier, qc, rect_conf, maps, marks, colors, side_results, sorted(side_bytes)], sort_keys=True)
-    key = cache_key(image + b"".join(side_bytes.values()), ["ailab:" + options], 1, True)
+    key = cache_key(parts_digest([image, *side_bytes.values()]), ["ailab:" + options], 1, True)
     if state.cache.enabled:
         hit = state.cache.get(key)
         state.metrics.cache.labels("hit" if hit is not None else "miss").inc()
