@@ -528,3 +528,23 @@ def test_cache_key_tells_image_and_side_image_bytes_apart(server: Server, photo:
     assert first["left_side_result"]["left_jawline_info"] == {"left_jawline_quality": 2}  # a face, too frontal
     second = call(server, "pro", {"image": photo + side, "leftSideImage": blank, **options})
     assert second["left_side_result"]["left_jawline_info"] == {"left_jawline_quality": 4}  # no face
+
+
+def test_photos_are_decoded_on_a_worker_and_not_at_all_on_a_cache_hit(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache is looked up by the bytes; decoding (the photo and each side photo) is worker work that a
+    hit skips. A spy around the real decoder records the thread of each call."""
+    from edge.api.routers import ailab
+
+    threads: list[str] = []
+    real_decode = ailab.decode_image
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(ailab, "decode_image", spy)
+    params = {"image": jpeg(portrait(), 90), "rightSideImage": jpeg(side_view(), 90)}  # not sent before: a miss
+    first = call(server, "pro", params)
+    assert len(threads) == 2 and all(t.startswith("inference") for t in threads), threads
+    assert call(server, "pro", params)["result"] == first["result"]
+    assert len(threads) == 2, "a cache hit decoded the photos again"

@@ -31,7 +31,7 @@ from edge.formats.ailab_envelope import AilabError, failure, success
 from edge.formats.ailab_maps import DEFAULT_COLORS, MAP_TOKENS
 from edge.formats.ailab_measures import VendorView
 from edge.pipeline import StageTimer
-from edge.request import decode_image
+from edge.request import DecodedImage, decode_image
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ailab"])
@@ -125,10 +125,14 @@ async def _form(request: Request, tier: str) -> dict[str, Any]:
     return params
 
 
-def _decode(data: bytes, tier: str, limits: RequestConfig, name: str = "image"):
+def _check_size(data: bytes, tier: str, name: str) -> None:
     if len(data) > TIER_MAX_BYTES[tier]:
         raise AilabError("FILE_SIZE_EXCEEDS_LIMIT", f"{name}: {len(data)} bytes; {tier} accepts at most "
                                                     f"{TIER_MAX_BYTES[tier]} bytes")
+
+
+def _decode(data: bytes, tier: str, limits: RequestConfig, name: str = "image") -> DecodedImage:
+    """On a worker: decode within the tier's limits (size, resolution)."""
     capped = limits.model_copy(update={"max_bytes": TIER_MAX_BYTES[tier], "max_side": MAX_SIDE_PX})
     decoded = decode_image(data, capped)
     if min(decoded.original_width, decoded.original_height) <= MIN_SIDE_PX:
@@ -159,9 +163,9 @@ def quality_control(view: VendorView, gate: GateConfig) -> None:
         raise AilabError("ERROR_POOR_FACE_QUALITY", f"blurred (sharpness {q['sharpness']:.0f} < {gate.min_sharpness:.0f})")
 
 
-def _measure(engine: Any, decoded: Any, sides: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, float]]:
+def _measure(engine: Any, decoded: DecodedImage, sides: dict[str, DecodedImage],
+             timer: StageTimer) -> tuple[Any, dict[str, Any]]:
     """On a worker: the front face's measures and each side photo's (None when it has no face)."""
-    timer = StageTimer()
     front = engine.measure(decoded.image, max_faces=1, to_original=decoded.to_original, timer=timer)[0]
     side_measures = {}
     for side, d in sides.items():
@@ -171,7 +175,7 @@ def _measure(engine: Any, decoded: Any, sides: dict[str, Any]) -> tuple[Any, dic
             if exc.kind is not ErrorKind.NO_FACE:
                 raise
             side_measures[side] = None
-    return front, side_measures, timer.ms
+    return front, side_measures
 
 
 def _failure(request: Request, err: AilabError, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -228,31 +232,32 @@ async def _payload(state: ApiState, params: dict[str, Any], tier: str) -> dict[s
     marks = _tokens(params, "return_marks", ailab_pro.MARK_TOKENS + ailab_pro.WRINKLE_LIST_TOKENS) if tier == "pro" else ()
     colors = _colors(params) if tier == "pro" else None
     side_results = _tokens(params, "return_side_results", ("jawline_info",)) if tier == "pro" else ()
-    limits = state.settings.request
-    decoded = _decode(image, tier, limits)
     side_bytes = {s: params[f"{s}_side_image"] for s in ("left", "right")
                   if tier == "pro" and isinstance(params.get(f"{s}_side_image"), bytes) and params[f"{s}_side_image"]}
-    sides = {s: _decode(b, tier, limits, f"{s}_side_image") for s, b in side_bytes.items()}
+    _check_size(image, tier, "image")
+    for s, b in side_bytes.items():
+        _check_size(b, tier, f"{s}_side_image")
     options = json.dumps([tier, qc, rect_conf, maps, marks, colors, side_results, sorted(side_bytes)], sort_keys=True)
     key = cache_key(parts_digest([image, *side_bytes.values()]), ["ailab:" + options], 1, True)
-    if state.cache.enabled:
-        hit = state.cache.get(key)
-        state.metrics.cache.labels("hit" if hit is not None else "miss").inc()
-        if hit is not None:
-            return hit[0]
+    limits, gate = state.settings.request, state.settings.gate
 
-    def job(engine: Any) -> tuple[dict[str, Any], dict[str, float]]:
-        # Rendering runs on the worker too: maps and marks are pixel work that would stall the event loop.
-        front, side_measures, stage_ms = _measure(engine, decoded, sides)
+    def job(engine: Any) -> tuple[list[dict[str, Any]], dict[str, float]]:
+        # Everything after the cache lookup runs on the worker: decoding (a hit needs none) and rendering
+        # (maps and marks are pixel work that would stall the event loop).
+        timer = StageTimer()
         t0 = time.perf_counter()
-        payload = _render(tier, front, side_measures, sides, state.settings.gate, qc=qc, rect_conf=rect_conf,
-                          maps=maps, marks=marks, colors=colors, side_results=bool(side_results))
-        return payload, {**stage_ms, f"render_{tier}": (time.perf_counter() - t0) * 1e3}
+        decoded = _decode(image, tier, limits)
+        sides = {s: _decode(b, tier, limits, f"{s}_side_image") for s, b in side_bytes.items()}
+        timer.add("decode", time.perf_counter() - t0)
+        front, side_measures = _measure(engine, decoded, sides, timer)
+        t0 = time.perf_counter()
+        payload = _render(tier, front, side_measures, sides, gate, qc=qc, rect_conf=rect_conf, maps=maps,
+                          marks=marks, colors=colors, side_results=bool(side_results))
+        timer.add(f"render_{tier}", time.perf_counter() - t0)
+        return [payload], timer.ms
 
-    payload, stage_ms = await state.pool.run(job)
-    state.metrics.observe_stages(stage_ms)
-    state.cache.put(key, [payload])
-    return payload
+    result, _cached = await state.cached_run(key, job)
+    return result[0]
 
 
 async def basic(request: Request) -> JSONResponse:
