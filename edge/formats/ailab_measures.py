@@ -197,6 +197,17 @@ class EyeSide:
         return self.component_level(max(1.0 - self.melanin_share - self.hemoglobin_share, 0.0))
 
 
+def lesions_of(face: dict[str, Any]) -> dict[str, Lesions]:
+    """acnespotmole's seed lists (of a face dict) as the vendor's lesion kinds."""
+    asm = face.get("acnespotmole", {})
+    lesions = {k: Lesions() for k in LESION_KINDS}
+    for item in asm.get("acne_list", []):
+        lesions[ACNE_KIND_OF_TYPE.get(item.get("type", 2), "acne")].boxes.append(item)
+    lesions["brown_spot"].boxes = list(asm.get("speckle_list", []))
+    lesions["mole"].boxes = list(asm.get("mole_list", []))
+    return lesions
+
+
 class VendorView:
     """Everything the tiers render, derived once from one face's measurements."""
 
@@ -204,13 +215,7 @@ class VendorView:
         self.m = m
         f, ext = m.face, m.face.get("extended", {})
         self.ext = ext
-        # lesions
-        asm = f.get("acnespotmole", {})
-        self.lesions = {k: Lesions() for k in LESION_KINDS}
-        for item in asm.get("acne_list", []):
-            self.lesions[ACNE_KIND_OF_TYPE.get(item.get("type", 2), "acne")].boxes.append(item)
-        self.lesions["brown_spot"].boxes = list(asm.get("speckle_list", []))
-        self.lesions["mole"].boxes = list(asm.get("mole_list", []))
+        self.lesions = lesions_of(f)
         self.wrinkles = self._wrinkles()
         self.pores = self._pores()
         bp = f.get("blackheadpore", {})

@@ -8,7 +8,7 @@ it; `score_info_unclamped` holds the same formulas without clamps (README: use t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -18,12 +18,17 @@ from edge.formats.ailab_maps import MapRenderer, side_outline_map
 from edge.formats.ailab_measures import (
     BROWN_OD,
     RED_OD,
+    Lesions,
     VendorView,
     clamp,
+    lesions_of,
     pair,
     points,
     present,
 )
+
+if TYPE_CHECKING:
+    from edge.pipeline import FaceGeometry
 
 MARK_TOKENS = ("wrinkle_mark", "dark_circle_outline", "sensitivity_mark", "melanin_mark", "cheekbone_mark")
 WRINKLE_LIST_TOKENS = ("forehead_wrinkle_list", "glabella_wrinkle_list") + tuple(
@@ -68,10 +73,15 @@ JAW_POINTS = {"left": (361, 397, 152), "right": (132, 172, 152)}
 
 @dataclass
 class SideMeasures:
-    """A side photo: its size, the face found on it (None: none) and that face's lesion view."""
+    """A side photo: its size and the face found on it (None: none), measured only as far as its results
+    and map use it: the mesh and pose (jawline), the face oval (outline map) and its lesions."""
 
     image_size: tuple[int, int]
-    view: VendorView | None
+    face: FaceGeometry | None
+
+    @property
+    def lesions(self) -> dict[str, Lesions]:
+        return lesions_of(self.face.face) if self.face is not None else {}
 
 
 def score_info(v: VendorView, *, sensitivity: dict[str, Any], melanin: dict[str, Any], clamped: bool) -> dict[str, Any]:
@@ -139,9 +149,9 @@ def _cheekbone(v: VendorView, side: str) -> list[dict[str, int]]:
 
 def jawline(side: str, s: SideMeasures) -> dict[str, Any]:
     key = f"{side}_jawline"
-    if s.view is None:
+    if s.face is None:
         return {f"{key}_quality": JAW_NO_FACE}
-    m = s.view.m
+    m = s.face
     yaw = m.pose.yaw_deg
     # turning to the person's left (yaw +) shows their right jaw; the left photo shows the left jaw
     shown = "right" if yaw > 0 else "left"
@@ -163,8 +173,8 @@ def jawline(side: str, s: SideMeasures) -> dict[str, Any]:
 
 def side_result(side: str, s: SideMeasures) -> dict[str, Any]:
     out: dict[str, Any] = {f"{side}_jawline_info": jawline(side, s)}
-    if s.view is not None:
-        les = s.view.lesions
+    if s.face is not None:
+        les = s.lesions
         acne = 100 - (1.7 * les["closed_comedones"].count + 2.4 * les["acne"].count
                       + 4.8 * les["acne_pustule"].count + 9.8 * les["acne_nodule"].count)
         out[f"{side}_acne_info"] = {"score": round(clamp(acne, SUB_SCORE_FLOOR, 100), 2),
@@ -268,7 +278,7 @@ def render(v: VendorView, *, maps: tuple[str, ...], marks: tuple[str, ...], colo
         for t in side_maps:
             s = sides.get(t.split("_")[0])
             if s is not None:
-                oval = s.view.m.regions.get("face") if s.view is not None else None
+                oval = s.face.regions.get("face") if s.face is not None else None
                 r["face_maps"][t] = side_outline_map(s.image_size, oval)
         if "texture_enhanced_bw" in front:
             r["enhanced_bw_info"] = {"enhanced_bw_rect": fr, "ratio": 1}

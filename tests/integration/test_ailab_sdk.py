@@ -548,3 +548,23 @@ def test_photos_are_decoded_on_a_worker_and_not_at_all_on_a_cache_hit(server: Se
     assert len(threads) == 2 and all(t.startswith("inference") for t in threads), threads
     assert call(server, "pro", params)["result"] == first["result"]
     assert len(threads) == 2, "a cache hit decoded the photos again"
+
+
+def _stage_counts(server: Server) -> dict[str, float]:
+    """skin_kiosk_stage_seconds_count per stage label, from /metrics."""
+    counts = {}
+    for line in httpx.get(server.base_url + "/metrics").text.splitlines():
+        if line.startswith("skin_kiosk_stage_seconds_count{"):
+            counts[line.split('stage="')[1].split('"')[0]] = float(line.split()[-1])
+    return counts
+
+
+def test_side_photos_run_only_what_their_results_use(server: Server) -> None:
+    """A side photo feeds the jawline (mesh and pose), its outline map (the face oval) and its lesion
+    lists: face stages and acnespotmole only, none of the other analyzers or the pixel maps."""
+    side = jpeg(cv2.flip(side_view(), 1))  # bytes not sent before: a miss
+    r = call(server, "pro", {"image": jpeg(portrait(), 88), "leftSideImage": side,
+                             "returnSideResults": "jawline_info", "returnMaps": "left_roi_outline_map"})
+    assert "left_acne_info" in r["left_side_result"] and "left_roi_outline_map" in r["result"]["face_maps"]
+    side_stages = {s for s in _stage_counts(server) if s.startswith("side_")}
+    assert side_stages == {"side_detect", "side_mesh", "side_regions", "side_acnespotmole"}

@@ -14,6 +14,7 @@ import pytest
 from edge.face.pose import head_pose
 from edge.formats import ailab_advanced, ailab_basic, ailab_pro
 from edge.formats.ailab_measures import VendorView
+from edge.pipeline import StageTimer
 from tests.unit.lines_eyes_scenes import portrait_image
 from tests.unit.test_tracker import rotate
 
@@ -108,12 +109,12 @@ def _side(measures, yaw_deg: float) -> ailab_pro.SideMeasures:
     pts[:, 2] = depth.max() - depth
     turned = rotate(pts, yaw_deg=yaw_deg)
     m = dataclasses.replace(measures, landmarks=turned[:, :2], pose=head_pose(turned, 0.0))
-    return ailab_pro.SideMeasures(m.image_size, VendorView(m))
+    return ailab_pro.SideMeasures(m.image_size, m)
 
 
 def test_jawline_from_a_turned_face(measures) -> None:
     side = _side(measures, 45.0)
-    assert side.view.m.pose.yaw_deg > 20
+    assert side.face.pose.yaw_deg > 20
     right = ailab_pro.jawline("right", side)
     assert right["right_jawline_quality"] == ailab_pro.JAW_PASS
     assert 60 < right["right_jawline_angle"] < 180 and right["right_jawline_angle_level"] in (0, 1)
@@ -121,3 +122,17 @@ def test_jawline_from_a_turned_face(measures) -> None:
     assert ailab_pro.jawline("left", side) == {"left_jawline_quality": ailab_pro.JAW_WRONG_SIDE}
     assert ailab_pro.jawline("left", _side(measures, 0.0)) == {"left_jawline_quality": ailab_pro.JAW_TOO_FRONTAL}
     assert ailab_pro.jawline("left", ailab_pro.SideMeasures((640, 480), None)) == {"left_jawline_quality": 4}
+
+
+def test_a_side_photo_is_measured_for_its_lesions_only(engine, measures) -> None:
+    """measure_geometry runs the face stages and the fields asked for, and no pixel maps; what it gives
+    a side photo's results (lesions, mesh, pose, face oval) equals the full measurement's."""
+    timer = StageTimer()
+    side = engine.measure_geometry(portrait_image(), ["acnespotmole"], timer=timer)[0]
+    assert set(timer.ms) == {"detect", "mesh", "regions", "acnespotmole"}
+    assert set(side.face) == {"face_token", "location", "acnespotmole"}
+    assert side.face["acnespotmole"] == measures.face["acnespotmole"]
+    assert np.array_equal(side.landmarks, measures.landmarks) and side.pose == measures.pose
+    assert np.array_equal(side.regions["face"], measures.regions["face"])
+    full, light = (ailab_pro.SideMeasures(m.image_size, m) for m in (measures, side))
+    assert ailab_pro.side_result("left", light) == ailab_pro.side_result("left", full)

@@ -1,8 +1,9 @@
 """The vendor's current skin API family (AILabTools Basic / Advanced / Pro), for clients of its SDK.
 
 `AILabClient(api_key, base_url="http://<kiosk>")` works unchanged. One request runs the pipeline once
-(`Engine.measure`: every field plus geometry and maps) on the shared worker pool; a tier module of
-edge/formats renders those measurements. Errors follow the contract's table in its own envelope (HTTP
+on the photo (`Engine.measure`: every field plus geometry and maps) and, for Pro's side photos, only as
+far as their results use (`Engine.measure_geometry`: the face stages and the lesions), on the shared
+worker pool; a tier module of edge/formats renders those measurements. Errors follow the contract's table in its own envelope (HTTP
 status = error_code = error_detail.status_code). Nothing of a request is stored beyond the result cache.
 """
 
@@ -49,6 +50,9 @@ MAX_FORM_FIELDS = 16
 MAX_TEXT_FIELD_BYTES = 4096
 FILE_FIELDS = ("image", "left_side_image", "right_side_image")
 ADVANCED_MAPS = ("red_area",)
+# What a Pro side photo is analysed for: its lesion lists (left/right_acne_info, _melanin_info). The
+# jawline and the side outline map use the mesh, pose and face oval that come with every face.
+SIDE_FIELDS = ("acnespotmole",)
 _HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")
 
 
@@ -165,17 +169,22 @@ def quality_control(view: VendorView, gate: GateConfig) -> None:
 
 def _measure(engine: Any, decoded: DecodedImage, sides: dict[str, DecodedImage],
              timer: StageTimer) -> tuple[Any, dict[str, Any]]:
-    """On a worker: the front face's measures and each side photo's (None when it has no face)."""
+    """On a worker: the front face's measures and each side photo's face geometry and lesions (None when
+    it has no face). Side photos' stages are timed as `side_<stage>`."""
     front = engine.measure(decoded.image, max_faces=1, to_original=decoded.to_original, timer=timer)[0]
-    side_measures = {}
+    side_timer = StageTimer()
+    side_faces = {}
     for side, d in sides.items():
         try:
-            side_measures[side] = engine.measure(d.image, max_faces=1, to_original=d.to_original, timer=timer)[0]
+            side_faces[side] = engine.measure_geometry(d.image, SIDE_FIELDS, max_faces=1, to_original=d.to_original,
+                                                       timer=side_timer)[0]
         except SkinKioskError as exc:
             if exc.kind is not ErrorKind.NO_FACE:
                 raise
-            side_measures[side] = None
-    return front, side_measures
+            side_faces[side] = None
+    for stage, ms in side_timer.ms.items():
+        timer.ms[f"side_{stage}"] = ms
+    return front, side_faces
 
 
 def _failure(request: Request, err: AilabError, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -202,7 +211,7 @@ async def _run(request: Request, tier: str) -> JSONResponse:
     return JSONResponse(success(payload))
 
 
-def _render(tier: str, front: Any, side_measures: dict[str, Any], sides: dict[str, Any], gate: GateConfig, *,
+def _render(tier: str, front: Any, side_faces: dict[str, Any], sides: dict[str, Any], gate: GateConfig, *,
             qc: bool, rect_conf: bool, maps: tuple[str, ...], marks: tuple[str, ...], colors: dict[str, str] | None,
             side_results: bool) -> dict[str, Any]:
     """The tier's JSON from one set of measurements (the quality gate first, when asked)."""
@@ -216,10 +225,9 @@ def _render(tier: str, front: Any, side_measures: dict[str, Any], sides: dict[st
         return ailab_basic.render(view)
     if tier == "advanced":
         return ailab_advanced.render(view, rect_confidence=rect_conf, maps=maps)
-    side_views = {s: ailab_pro.SideMeasures((d.original_width, d.original_height),
-                                            VendorView(side_measures[s]) if side_measures[s] is not None else None)
-                  for s, d in sides.items()}
-    return ailab_pro.render(view, maps=maps, marks=marks, colors=colors, sides=side_views, side_results=side_results)
+    side_measures = {s: ailab_pro.SideMeasures((d.original_width, d.original_height), side_faces[s])
+                     for s, d in sides.items()}
+    return ailab_pro.render(view, maps=maps, marks=marks, colors=colors, sides=side_measures, side_results=side_results)
 
 
 async def _payload(state: ApiState, params: dict[str, Any], tier: str) -> dict[str, Any]:
@@ -249,9 +257,9 @@ async def _payload(state: ApiState, params: dict[str, Any], tier: str) -> dict[s
         decoded = _decode(image, tier, limits)
         sides = {s: _decode(b, tier, limits, f"{s}_side_image") for s, b in side_bytes.items()}
         timer.add("decode", time.perf_counter() - t0)
-        front, side_measures = _measure(engine, decoded, sides, timer)
+        front, side_faces = _measure(engine, decoded, sides, timer)
         t0 = time.perf_counter()
-        payload = _render(tier, front, side_measures, sides, gate, qc=qc, rect_conf=rect_conf, maps=maps,
+        payload = _render(tier, front, side_faces, sides, gate, qc=qc, rect_conf=rect_conf, maps=maps,
                           marks=marks, colors=colors, side_results=bool(side_results))
         timer.add(f"render_{tier}", time.perf_counter() - t0)
         return [payload], timer.ms
