@@ -15,8 +15,14 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from edge.face.regions import LEFT_BROW, RIGHT_BROW
+
 if TYPE_CHECKING:
     from edge.pipeline import FaceMeasures
+
+# --- geometry (MediaPipe mesh indices) -------------------------------------------------------------
+NOSE_BRIDGE, CHIN = 168, 152  # the face's midline runs through these
+BROW_POINTS = LEFT_BROW + RIGHT_BROW  # the eyebrows' outlines: `face_rectangle` starts at their top
 
 # --- lesions (acnespotmole's seed lists -> the vendor's lesion kinds) ------------------------------
 # seed acne type -> vendor kind; the model's "pimple" covers papules and pustules alike (the labels do
@@ -224,9 +230,19 @@ class VendorView:
 
     # --- geometry ---------------------------------------------------------------------------------
     def face_rectangle(self) -> dict[str, int]:
-        loc = self.m.face["location"]
-        return {"top": int(round(loc["top"])), "left": int(round(loc["left"])),
-                "width": int(round(loc["width"])), "height": int(round(loc["height"]))}
+        """The vendor's face box, eyebrows to chin (not the forehead; contract): the box of the mesh
+        points no higher than the brows' top, height measured along the face's own vertical (nose
+        bridge to chin) so that a tilted head is cut at its brows too. Clipped to the photo."""
+        lm = self.m.landmarks
+        top, chin = lm[NOSE_BRIDGE], lm[CHIN]
+        down = (chin - top) / max(float(np.linalg.norm(chin - top)), 1e-9)
+        depth = (lm - top) @ down
+        kept = lm[depth >= depth[list(BROW_POINTS)].min()]
+        w, h = self.m.image_size
+        x0, y0 = max(float(kept[:, 0].min()), 0.0), max(float(kept[:, 1].min()), 0.0)
+        x1, y1 = min(float(kept[:, 0].max()), float(w)), min(float(kept[:, 1].max()), float(h))
+        return {"top": int(round(y0)), "left": int(round(x0)), "width": int(round(x1 - x0)),
+                "height": int(round(y1 - y0))}
 
     def _region_area_mm2(self, zone: str) -> float:
         mask = self.m.region_masks.get(zone)
@@ -234,7 +250,7 @@ class VendorView:
 
     def _side_of(self, x: float, y: float) -> str:
         """Person's side of an original-px point: the side of the nose-chin midline it lies on."""
-        top, bottom = self.m.landmarks[168], self.m.landmarks[152]  # nose bridge, chin
+        top, bottom = self.m.landmarks[NOSE_BRIDGE], self.m.landmarks[CHIN]
         cross = (bottom[0] - top[0]) * (y - top[1]) - (bottom[1] - top[1]) * (x - top[0])
         return "left" if cross < 0 else "right"  # the person's left appears at larger x (unmirrored)
 

@@ -568,3 +568,20 @@ def test_side_photos_run_only_what_their_results_use(server: Server) -> None:
     assert "left_acne_info" in r["left_side_result"] and "left_roi_outline_map" in r["result"]["face_maps"]
     side_stages = {s for s in _stage_counts(server) if s.startswith("side_")}
     assert side_stages == {"side_detect", "side_mesh", "side_regions", "side_acnespotmole"}
+
+
+# --- face_rectangle: eyebrows to chin ---------------------------------------------------------------
+FOREHEAD_MIN_SHARE = 0.1  # the forehead is well over a tenth of a face's height (the contract's example: 28 %)
+CHIN_TOLERANCE_PX = 2  # both boxes end at the mesh's chin, up to rounding
+
+
+def test_face_rectangle_runs_from_the_eyebrows_to_the_chin(server: Server, photo: bytes, pro: dict[str, Any]) -> None:
+    """The contract: `face_rectangle` is the face box without the forehead; Pro's `image_quality.face_rect`
+    (the whole face oval) includes it, and the eyes lie inside the box."""
+    oval = pro["result"]["image_quality"]["face_rect"]
+    eyes = pro["result"]["dark_circle_mark"]
+    for box in (pro["face_rectangle"], call(server, "basic", {"image": photo})["face_rectangle"]):
+        assert box["top"] - oval["top"] >= FOREHEAD_MIN_SHARE * oval["height"], (box, oval)
+        assert abs((box["top"] + box["height"]) - (oval["top"] + oval["height"])) <= CHIN_TOLERANCE_PX, (box, oval)
+        for eye in eyes.values():
+            assert box["top"] < eye["top"] and box["left"] <= eye["left"] <= box["left"] + box["width"], (box, eye)

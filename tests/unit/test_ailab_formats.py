@@ -136,3 +136,15 @@ def test_a_side_photo_is_measured_for_its_lesions_only(engine, measures) -> None
     assert np.array_equal(side.regions["face"], measures.regions["face"])
     full, light = (ailab_pro.SideMeasures(m.image_size, m) for m in (measures, side))
     assert ailab_pro.side_result("left", light) == ailab_pro.side_result("left", full)
+
+
+def test_face_rectangle_starts_at_the_brows(measures) -> None:
+    """Eyebrows to chin (contract): on the upright portrait the box's top is the brows' highest point and
+    its bottom the mesh's lowest (the chin); the seed `location` also covers the forehead."""
+    from edge.face.regions import LEFT_BROW, RIGHT_BROW
+
+    lm = measures.landmarks
+    box = VendorView(measures).face_rectangle()
+    assert box["top"] == round(lm[list(LEFT_BROW + RIGHT_BROW), 1].min())
+    assert box["top"] + box["height"] == pytest.approx(lm[:, 1].max(), abs=1)
+    assert box["top"] > measures.face["location"]["top"]
