@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -21,9 +24,10 @@ import numpy as np
 import pytest
 from ailabtools import AILabClient
 from ailabtools.errors import AILabApiError
-from api_harness import REPO_ROOT, Server, api_settings, running
+from api_harness import DEMO_PHOTO, REPO_ROOT, Server, api_settings, running
 
 from edge.api.app import create_app
+from edge.api.live import ReplayLive
 from edge.formats.ailab_maps import FRONT_MAPS, MAP_TOKENS
 from edge.formats.ailab_pro import MARK_TOKENS, WRINKLE_LIST_TOKENS
 from edge.pipeline import Engine
@@ -403,10 +407,59 @@ def test_a_planted_lesion_shows_at_the_same_place_in_every_format(server: Server
             assert any(abs(x - cx) <= 1.5 and abs(y - cy) <= 1.5 for x, y in centres), (fam, cx, cy, centres)
 
 
-def test_nothing_is_stored(server: Server, photo: bytes) -> None:
-    call(server, "advanced", {"image": photo, "returnMaps": "red_area"})
-    state = server.app.state.api
-    assert state.last_scan is None and state.diary is None
+def _row_counts(db: Path) -> dict[str, int]:
+    """Rows per table of the diary's SQLite file, read through a connection of its own."""
+    with closing(sqlite3.connect(db)) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def _cache_lookups(server: Server) -> dict[str, float]:
+    """skin_kiosk_cache_total per outcome (hit / miss), from /metrics."""
+    out = {"hit": 0.0, "miss": 0.0}
+    for line in httpx.get(server.base_url + "/metrics").text.splitlines():
+        if line.startswith("skin_kiosk_cache_total{"):
+            out[line.split('outcome="')[1].split('"')[0]] = float(line.split()[-1])
+    return out
+
+
+def test_nothing_is_stored_and_forget_clears_the_cache(tmp_path: Path, photo: bytes) -> None:
+    """On a kiosk app with a real diary (SQLite file) and a live source: the vendor tiers add no diary
+    row and no last scan, and "delete my data" empties the result cache of their answers too."""
+    from edge.diary.store import DiaryStore
+
+    db = tmp_path / "diary.sqlite3"
+    diary = DiaryStore(db, device_secret=b"k" * 32)
+    app = create_app(api_settings(api_keys=[KEY], workers=1, rate_limit_per_minute=RATE_LIMIT_PER_MINUTE),
+                     live=ReplayLive(DEMO_PHOTO), diary=diary)
+    try:
+        with running(app) as srv:
+            before = _row_counts(db)
+            assert before, "the diary has no tables"
+            requests = [("basic", {"image": photo}), ("advanced", {"image": photo, "returnMaps": "red_area"}),
+                        ("pro", {"image": photo, "leftSideImage": jpeg(side_view()), "returnMaps": "brown_area"})]
+            for tier, params in requests:
+                assert call(srv, tier, params)["error_code"] == 0
+            assert _row_counts(db) == before
+            assert app.state.api.last_scan is None
+            assert httpx.get(srv.base_url + "/api/v1/kiosk/last").status_code == 404
+
+            first = _cache_lookups(srv)
+            for tier, params in requests:  # identical again: answered from the cache
+                call(srv, tier, params)
+            again = _cache_lookups(srv)
+            assert (again["hit"] - first["hit"], again["miss"] - first["miss"]) == (3, 0)
+            assert httpx.post(srv.base_url + "/api/v1/kiosk/forget").status_code == 200
+            for tier, params in requests:  # recomputed: the cache no longer holds them
+                call(srv, tier, params)
+            after = _cache_lookups(srv)
+            assert (after["hit"] - again["hit"], after["miss"] - again["miss"]) == (0, 3)
+
+            # the row count does see writes: a diary profile made through the API adds one
+            assert httpx.post(srv.base_url + "/api/v1/diary/profiles", json={}).status_code == 201
+            assert sum(_row_counts(db).values()) > sum(before.values())
+    finally:
+        diary.close()
 
 
 def test_identical_request_is_answered_from_the_cache(server: Server, photo: bytes) -> None:
