@@ -79,6 +79,9 @@ PIGMENT, SHADOW, VASCULAR = 0, 1, 2  # eyesattr's dark-circle types
 ITA_BANDS = (56.0, 43.0, 36.0, 20.0, 10.0)  # the contract's skintone_ita bands, lightest first
 COLOR_OF_ITA = (55.0, 41.0, 28.0, 10.0)  # ITA above which skin_color is 0 translucent, 1 fair, 2 natural, 3 wheat; else 4
 HUE_YELLOW_DEG = 49.0  # hue angle above which skin reads yellowish (contract)
+# skin_color when ITA is not measurable: the contract has no "absent" value for it (skintone_ita has 6),
+# so the middle class (2 natural) with confidence 0 (docs/ailab/README.md, "Not measured").
+UNMEASURED_SKIN_COLOR = 2
 
 # --- skin age ----------------------------------------------------------------------------------------
 AGE_BASE = 20.0  # the estimate of a face with no ageing sign found
@@ -437,7 +440,7 @@ class VendorView:
     def skin_color(self) -> dict[str, Any]:
         ita = self.ita()
         if ita is None:
-            return {"value": 2, "confidence": 0.0}  # not measurable: the middle class with no confidence
+            return {"value": UNMEASURED_SKIN_COLOR, "confidence": 0.0}
         value = band_level(-ita, tuple(-b for b in COLOR_OF_ITA))
         # confidence: how far inside its ITA class the face is (1 at the class centre or beyond the ends)
         edges = (90.0, *COLOR_OF_ITA, -90.0)

@@ -148,3 +148,16 @@ def test_face_rectangle_starts_at_the_brows(measures) -> None:
     assert box["top"] == round(lm[list(LEFT_BROW + RIGHT_BROW), 1].min())
     assert box["top"] + box["height"] == pytest.approx(lm[:, 1].max(), abs=1)
     assert box["top"] > measures.face["location"]["top"]
+
+
+def test_unmeasurable_colour_reads_abnormal_or_confidence_zero(measures) -> None:
+    """docs/ailab/README.md: ITA and hue use the contract's "abnormal" values (6, 3); skin_color has none in
+    the contract, so it is the middle class with confidence 0, in Advanced and Pro alike."""
+    ext = copy.deepcopy(measures.face["extended"])
+    ext["color"]["reliable"] = False
+    v = VendorView(with_face(measures, extended=ext))
+    adv = ailab_advanced.render(v, rect_confidence=False, maps=())["result"]
+    pro = ailab_pro.render(v, maps=(), marks=(), colors=None, sides={}, side_results=False)["result"]
+    assert adv["skin_color"] == pro["skintone"] == {"value": 2, "confidence": 0.0}
+    assert adv["skintone_ita"]["skintone"] == pro["skintone_ita"]["skintone"] == 6
+    assert adv["skin_hue_ha"]["skintone"] == pro["skin_hue_ha"]["skin_hue"] == 3
