@@ -638,3 +638,11 @@ def test_face_rectangle_runs_from_the_eyebrows_to_the_chin(server: Server, photo
         assert abs((box["top"] + box["height"]) - (oval["top"] + oval["height"])) <= CHIN_TOLERANCE_PX, (box, oval)
         for eye in eyes.values():
             assert box["top"] < eye["top"] and box["left"] <= eye["left"] <= box["left"] + box["width"], (box, eye)
+
+
+def test_pro_schema_requires_the_unclamped_scores_beside_score_info(pro: dict[str, Any]) -> None:
+    """Always sent with score_info (the honest twin of its clamped values): a response without it is invalid."""
+    assert "score_info" in pro["result"] and "score_info_unclamped" in pro["result"]
+    stripped = {**pro, "result": {k: v for k, v in pro["result"].items() if k != "score_info_unclamped"}}
+    errors = list(jsonschema.Draft202012Validator(SCHEMAS["pro"]).iter_errors(stripped))
+    assert [e.message for e in errors] == ["'score_info_unclamped' is a required property"]
