@@ -186,6 +186,7 @@ def test_pro_without_options_has_no_optional_keys(server: Server, photo: bytes) 
 def test_no_face(server: Server) -> None:
     err = sdk_error(server, "basic", {"image": jpeg(np.full((480, 640, 3), 128, np.uint8))})
     assert (err.detail.status_code, err.detail.code) == (422, "ERROR_NO_FACE_IN_FILE")
+    assert err.detail.message == "pic not has face"  # the vendor's own words (contract)
 
 
 def test_file_over_basic_limit(server: Server) -> None:
@@ -236,6 +237,26 @@ def test_quality_control_rejects_a_blurred_face(server: Server) -> None:
     err = sdk_error(server, "advanced", {"image": blurred, "faceQualityControl": 1})
     assert (err.detail.status_code, err.detail.code) == (422, "ERROR_POOR_FACE_QUALITY")
     assert "blur" in err.detail.message
+
+
+GATE = api_settings().gate
+TILT_DEG = 2 * GATE.max_abs_roll_deg  # twice the gate's roll limit: clearly a tilted head
+DARKEN = 0.25  # a quarter of the light: the portrait's face brightness ~41, under the gate's 70
+
+
+def _tilted(img: np.ndarray, degrees: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize("case,why", [("tilted", "head pose"), ("dark", "too dark")])
+def test_quality_control_rejects_a_turned_or_dark_face(server: Server, case: str, why: str) -> None:
+    img = _tilted(portrait(), TILT_DEG) if case == "tilted" else (portrait() * DARKEN).astype(np.uint8)
+    assert call(server, "advanced", {"image": jpeg(img)})["error_code"] == 0  # analysed without the gate
+    err = sdk_error(server, "advanced", {"image": jpeg(img), "faceQualityControl": 1})
+    assert (err.detail.status_code, err.detail.code) == (422, "ERROR_POOR_FACE_QUALITY")
+    assert why in err.detail.message
 
 
 def test_quality_control_rejects_a_small_face(server: Server) -> None:
@@ -382,6 +403,12 @@ def _plant_moles(img: np.ndarray, sites: list[tuple[int, int]], radius_px: float
 # Dark-brown discs of ~3 mm on the cheeks and forehead of the 2x astronaut (original px).
 PLANT_SITES = [(508, 251), (400, 255), (455, 140)]
 PLANT_RADIUS_PX = 2.1
+PLANT_MATCH_PX = 6  # a lesion centred this close to a planted disc is that disc (the sites are > 100 px apart)
+SAME_PLACE_PX = 1.5  # the vendor's rectangles round a box outward to whole px: its centre moves by <= 1 px
+# docs/ailab/README.md: seed lesion (list, acne type) -> Advanced key (None: not an Advanced key) and Pro key
+KIND_OF_SEED = {("acne", 0): ("closed_comedones", "closed_comedones"), ("acne", 1): (None, "acne_mark"),
+                ("acne", 2): ("acne", "acne"), ("acne", 3): ("acne", "acne_nodule"),
+                ("speckle", None): ("skin_spot", "brown_spot"), ("mole", None): ("mole", "mole")}
 
 
 def _centre(box: dict[str, Any]) -> tuple[float, float]:
@@ -390,21 +417,50 @@ def _centre(box: dict[str, Any]) -> tuple[float, float]:
     return box["left"] + box["width"] / 2, box["top"] + box["height"] / 2
 
 
-def test_a_planted_lesion_shows_at_the_same_place_in_every_format(server: Server) -> None:
+def test_every_lesion_shows_at_the_same_place_in_every_format(server: Server) -> None:
+    """Every lesion the seed endpoint reports on a portrait with planted moles (planted or the portrait's
+    own) is in Advanced and Pro under its documented key, at the same place.
+
+    Not every planted disc need be found: which ones the lesion model (trained on real faces, and being
+    retrained) detects varies with the model and with the other discs planted (measured scores 0.1-0.75,
+    several sites not at all). Recall is eval_real's business; this test needs one planted disc found, so
+    that it never passes on an empty list, and then requires each found lesion in every format."""
     image = jpeg(_plant_moles(portrait(), PLANT_SITES, PLANT_RADIUS_PX), 95)
-    face = seed(server, image)
-    found = [(fam, _centre(b)) for fam in ("acne", "speckle", "mole") for b in face["acnespotmole"][f"{fam}_list"]
-             if min(np.hypot(_centre(b)[0] - x, _centre(b)[1] - y) for x, y in PLANT_SITES) <= 6]
-    assert found, "the seed endpoint found none of the planted spots"
+    asm = seed(server, image)["acnespotmole"]
+    lesions = [((fam, b.get("type") if fam == "acne" else None), _centre(b))
+               for fam in ("acne", "speckle", "mole") for b in asm[f"{fam}_list"]]
+    planted = [site for site in PLANT_SITES
+               if any(np.hypot(c[0] - site[0], c[1] - site[1]) <= PLANT_MATCH_PX for _, c in lesions)]
+    assert planted, "the seed endpoint found none of the planted spots"
     adv = call(server, "advanced", {"image": image})["result"]
     res = call(server, "pro", {"image": image})["result"]
-    adv_key = {"acne": ("acne", "closed_comedones"), "speckle": ("skin_spot",), "mole": ("mole",)}
-    pro_key = {"acne": ("acne", "acne_pustule", "acne_nodule", "acne_mark", "closed_comedones"),
-               "speckle": ("brown_spot",), "mole": ("mole",)}
-    for fam, (cx, cy) in found:
-        for result, keys in ((adv, adv_key[fam]), (res, pro_key[fam])):
-            centres = [_centre(r) for k in keys for r in result[k]["rectangle"]]
-            assert any(abs(x - cx) <= 1.5 and abs(y - cy) <= 1.5 for x, y in centres), (fam, cx, cy, centres)
+    for kind, (cx, cy) in lesions:
+        for result, key in zip((adv, res), KIND_OF_SEED[kind], strict=True):
+            if key is None:
+                continue
+            centres = [_centre(r) for r in result[key]["rectangle"]]
+            assert any(abs(x - cx) <= SAME_PLACE_PX and abs(y - cy) <= SAME_PLACE_PX for x, y in centres), \
+                (kind, key, cx, cy, centres)
+
+
+LESION_OBJECTS = ("mole", "brown_spot", "acne", "acne_pustule", "acne_nodule", "acne_mark", "closed_comedones")
+
+
+def test_pro_lesion_lists_are_parallel(server: Server) -> None:
+    """The contract's `<L>`: rectangle, confidence and polygon are parallel lists, `count` long, in the
+    result and in each side result (on the portrait with planted moles, so that some are not empty)."""
+    image = jpeg(_plant_moles(portrait(), PLANT_SITES, PLANT_RADIUS_PX), 95)
+    r = call(server, "pro", {"image": image, "leftSideImage": image, "rightSideImage": image,
+                             "returnSideResults": "jawline_info"})
+    objects = {k: r["result"][k] for k in LESION_OBJECTS}
+    for side in ("left", "right"):
+        result = r[f"{side}_side_result"]
+        objects.update({f"{side}.{k}": v for k, v in result[f"{side}_acne_info"].items() if k != "score"})
+        objects.update({f"{side}.{k}": v for k, v in result[f"{side}_melanin_info"].items()})
+    assert len(objects) == len(LESION_OBJECTS) + 2 * len(LESION_OBJECTS)
+    for name, obj in objects.items():
+        assert len(obj["rectangle"]) == len(obj["confidence"]) == len(obj["polygon"]) == obj["count"], name
+    assert sum(obj["count"] for obj in objects.values()) > 0
 
 
 def _row_counts(db: Path) -> dict[str, int]:
