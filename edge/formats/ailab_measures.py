@@ -41,6 +41,10 @@ ZONE_OF_REGION = {"forehead": "forehead", "glabella": "glabella", "left_eye": "u
                   "right_eye": "under_eye_right", "left_crowsfeet": "crows_feet_left",
                   "right_crowsfeet": "crows_feet_right", "left_nasolabial": "nasolabial_left",
                   "right_nasolabial": "nasolabial_right", "left_mouth": "perioral", "right_mouth": "perioral"}
+# The 0/1 wrinkle flags of every tier -> the regions whose lines raise them.
+WRINKLE_FLAGS = {"forehead_wrinkle": ("forehead",), "crows_feet": ("left_crowsfeet", "right_crowsfeet"),
+                 "eye_finelines": ("left_eye", "right_eye"), "glabella_wrinkle": ("glabella",),
+                 "nasolabial_fold": ("left_nasolabial", "right_nasolabial")}
 DEEP_WRINKLE_OD = 0.1  # a line at least ~20 % darker than the skin beside it (10^-0.1) counts as deep
 SEVERE_WRINKLE_MM_OD = 4.0  # sum of length x depth (mm x OD) scoring 100: ~40 mm of deep lines in one region
 WRINKLE_WIDTH_MM = 1.0  # the area a wrinkle covers = its length x this (for area ratios)
@@ -282,6 +286,16 @@ class VendorView:
 
     def wrinkle_present(self, *regions: str) -> bool:
         return any(self.wrinkles[r].lines for r in regions)
+
+    def wrinkle_flags(self) -> dict[str, dict[str, Any]]:
+        """The 0/1 wrinkle flags (WRINKLE_FLAGS) as {value, confidence} pairs."""
+        return {key: present(self.wrinkle_present(*regions)) for key, regions in WRINKLE_FLAGS.items()}
+
+    def worse_side_severity(self, region: str) -> int:
+        """0 mild | 1 moderate | 2 severe for a flag of paired regions (`left_<region>`, `right_<region>`):
+        the worse side's wrinkle level (1..3) minus one."""
+        level = max(self.wrinkles[f"left_{region}"].level, self.wrinkles[f"right_{region}"].level)
+        return max(level - 1, 0)
 
     def wrinkle_score(self) -> float:
         """The mean wrinkle_score over the regions that are searched (cheeks are not)."""

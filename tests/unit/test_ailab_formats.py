@@ -161,3 +161,20 @@ def test_unmeasurable_colour_reads_abnormal_or_confidence_zero(measures) -> None
     assert adv["skin_color"] == pro["skintone"] == {"value": 2, "confidence": 0.0}
     assert adv["skintone_ita"]["skintone"] == pro["skintone_ita"]["skintone"] == 6
     assert adv["skin_hue_ha"]["skintone"] == pro["skin_hue_ha"]["skin_hue"] == 3
+
+
+def test_paired_severities_are_the_worse_side_level_minus_one(measures) -> None:
+    """eye_finelines_severity and nasolabial_fold_severity (Advanced and Pro): the worse side's level
+    (1..3, by thirds of wrinkle_score = 100 x length mm x depth OD / 4) minus one."""
+    line = [{"x": 500.0, "y": 500.0}, {"x": 510.0, "y": 500.0}]
+    wrinkle = {"wrinkle_num": 3, "wrinkle_types": [0, 0, 0], "wrinkle_data": [line, line, line]}
+    ext = copy.deepcopy(measures.face["extended"])
+    # under-eye left: score 50 (level 2); nasolabial right: score 100 (level 3), left: score 10 (level 1)
+    ext["wrinkle"] = {"length_mm": [10.0, 20.0, 2.0], "depth_od": [0.2, 0.2, 0.2],
+                      "zone": ["under_eye_left", "nasolabial_right", "nasolabial_left"]}
+    v = VendorView(with_face(measures, wrinkle=wrinkle, extended=ext))
+    assert (v.wrinkles["left_eye"].level, v.wrinkles["right_nasolabial"].level) == (2, 3)
+    pro = ailab_pro.render(v, maps=(), marks=(), colors=None, sides={}, side_results=False)["result"]
+    adv = ailab_advanced.render(v, rect_confidence=False, maps=())["result"]
+    assert pro["eye_finelines_severity"]["value"] == 1
+    assert pro["nasolabial_fold_severity"]["value"] == adv["nasolabial_fold_severity"]["value"] == 2
