@@ -65,21 +65,28 @@ def location_of(ctx: FaceContext) -> dict[str, Any]:
 
 
 @dataclass
-class FaceMeasures:
-    """One face, measured: the seed face dict (every field, `extended` on) and, for formats that draw
-    (outlines, maps at the photo's size), its geometry in original px and pixel maps in crop px."""
+class FaceGeometry:
+    """One face: the seed face dict of the fields asked for and its geometry in original px, without
+    pixel maps (what a side photo of the vendor's Pro tier needs)."""
 
     face: dict[str, Any]
-    photo: np.ndarray  # the analysed frame (BGR, analysis scale; x to_original_scale = original px)
-    to_original_scale: float
     image_size: tuple[int, int]  # original photo (width, height)
     landmarks: np.ndarray  # (468, 2) mesh points, original px
     pose: HeadPose
+    regions: dict[str, np.ndarray]  # named region outlines (edge/face/regions.py), original px
+
+
+@dataclass
+class FaceMeasures(FaceGeometry):
+    """One face, measured: the seed face dict (every field, `extended` on) and, for formats that draw
+    (outlines, maps at the photo's size), its geometry in original px and pixel maps in crop px."""
+
+    photo: np.ndarray  # the analysed frame (BGR, analysis scale; x to_original_scale = original px)
+    to_original_scale: float
     crop_to_original: np.ndarray  # 2x3 affine: crop px -> original px
     crop_size: int
     mm_per_px: float  # crop px
-    regions: dict[str, np.ndarray]  # named region outlines (edge/face/regions.py), original px
-    region_masks: dict[str, np.ndarray]  # the same regions, crop px, bool
+    region_masks: dict[str, np.ndarray]  # the regions, crop px, bool
     skin: np.ndarray  # crop px bool: skin that shows skin (no hair, brows, moles, deep shadow)
     melanin_excess: np.ndarray  # crop px, melanin OD over the face's own typical skin
     hemoglobin_excess: np.ndarray  # crop px, hemoglobin OD over the face's own typical skin
@@ -92,30 +99,40 @@ class FaceMeasures:
         return pts @ self.crop_to_original[:, :2].T + self.crop_to_original[:, 2]
 
 
+def _crop_to_original(ctx: FaceContext) -> np.ndarray:
+    """2x3 affine: crop px -> original px."""
+    to_image = np.vstack([ctx.crop_to_image_matrix, [0, 0, 1]])
+    return (np.diag([ctx.to_original, ctx.to_original, 1.0]) @ to_image)[:2]
+
+
+def face_geometry(face: dict[str, Any], ctx: FaceContext) -> FaceGeometry:
+    m = _crop_to_original(ctx)
+    h, w = ctx.image.shape[:2]
+
+    def orig(poly: np.ndarray) -> np.ndarray:
+        pts = np.asarray(poly, np.float64).reshape(-1, 2)
+        return pts @ m[:, :2].T + m[:, 2]
+
+    return FaceGeometry(face=face, image_size=(int(round(w * ctx.to_original)), int(round(h * ctx.to_original))),
+                        landmarks=ctx.landmarks[:, :2].astype(np.float64) * ctx.to_original,
+                        pose=head_pose(ctx.landmarks, float(ctx.degree)),
+                        regions={n: orig(p) for n, p in ctx.regions.polygons.items()})
+
+
 def face_measures(face: dict[str, Any], ctx: FaceContext, store: ModelStore) -> FaceMeasures:
     from edge.analysis import maps
     from edge.analysis.skinface import health_images, picture_references
 
-    to_image = np.vstack([ctx.crop_to_image_matrix, [0, 0, 1]])
-    crop_to_original = (np.diag([ctx.to_original, ctx.to_original, 1.0]) @ to_image)[:2]
+    geometry = face_geometry(face, ctx)
     pig = maps.pigment_maps(ctx, store)
     mel_ref, hem_ref = picture_references(ctx, store)
-    h, w = ctx.image.shape[:2]
     gray = cv2.cvtColor(ctx.crop, cv2.COLOR_BGR2GRAY)
     face_mask = ctx.regions.mask("face")
     mean, dark, bright = exposure(gray[face_mask > 0]) if face_mask.any() else exposure(gray)
-    lm = ctx.landmarks[:, :2].astype(np.float64) * ctx.to_original
-    width = float(lm[:, 0].max() - lm[:, 0].min())
-
-    def orig(poly: np.ndarray) -> np.ndarray:
-        pts = np.asarray(poly, np.float64).reshape(-1, 2)
-        return pts @ crop_to_original[:, :2].T + crop_to_original[:, 2]
-
+    width = float(geometry.landmarks[:, 0].max() - geometry.landmarks[:, 0].min())
     return FaceMeasures(
-        face=face, photo=ctx.image, to_original_scale=ctx.to_original, image_size=(int(round(w * ctx.to_original)), int(round(h * ctx.to_original))),
-        landmarks=lm, pose=head_pose(ctx.landmarks, float(ctx.degree)), crop_to_original=crop_to_original,
-        crop_size=ctx.crop_size, mm_per_px=ctx.mm_per_px,
-        regions={n: orig(p) for n, p in ctx.regions.polygons.items()},
+        **vars(geometry), photo=ctx.image, to_original_scale=ctx.to_original,
+        crop_to_original=_crop_to_original(ctx), crop_size=ctx.crop_size, mm_per_px=ctx.mm_per_px,
         region_masks={n: m > 0 for n, m in ctx.regions.masks.items()},
         skin=maps.skin_pixels(ctx, store), melanin_excess=(pig.melanin - mel_ref).astype(np.float32),
         hemoglobin_excess=(pig.hemoglobin - hem_ref).astype(np.float32), shine=maps.specular_mask(ctx, store),
@@ -236,6 +253,13 @@ class Engine:
             with _Stage(timer, "measures"):
                 out.append(face_measures(face, ctx, self.store))
         return out
+
+    def measure_geometry(self, image: np.ndarray, fields: Iterable[str], max_faces: int = 1,
+                         to_original: float = 1.0, timer: StageTimer | None = None) -> list[FaceGeometry]:
+        """Only the given fields on each face, plus its mesh, pose and region outlines (no pixel maps):
+        for a photo of which a format uses little (a side photo's jawline and lesions)."""
+        return [face_geometry(face, ctx) for face, ctx in self._faces(image, fields, max_faces, False, to_original,
+                                                                       timer)]
 
     def _faces(self, image: np.ndarray, fields: Iterable[str], max_faces: int, extended: bool,
                to_original: float, timer: StageTimer | None) -> list[tuple[dict[str, Any], FaceContext]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,8 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edge import __version__
-from edge.api.auth import Authenticator, RateLimitedError, load_api_keys
+from edge.api.auth import Authenticator, load_api_keys
 from edge.api.cache import ResultCache
+from edge.api.error_headers import retry_after
 from edge.api.live import LiveSource
 from edge.api.metrics import ApiMetrics
 from edge.api.pool import EngineLike, InferencePool
@@ -39,18 +39,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DOCS_ASSETS = "/docs-assets"
-BUSY_RETRY_AFTER_S = 1  # an analysis takes well under a second; retrying sooner only adds load
 REPORT_PURGE_S = 10.0  # expired report links are erased within this long even if nobody asks for them
 
 
 def error_response(request: Request, exc: SkinKioskError) -> JSONResponse:
     request.state.error_code = exc.error_code
-    headers: dict[str, str] = {}
-    if exc.kind is ErrorKind.BUSY:
-        headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
-    elif isinstance(exc, RateLimitedError):
-        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
-    elif exc.kind is ErrorKind.UNAUTHORIZED:
+    headers = retry_after(exc)
+    if exc.kind is ErrorKind.UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
     return JSONResponse(failure(exc), status_code=exc.http_status, headers=headers)
 

@@ -21,6 +21,16 @@ from typing import Any
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # a Pi has memory to spare, but not for a cache of face crops
 
 
+def parts_digest(parts: Iterable[bytes]) -> bytes:
+    """sha256 over several byte strings, each preceded by its length (8 bytes): the same bytes split
+    differently between the parts (e.g. a photo and its side photos) give another digest."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.digest()
+
+
 def cache_key(image: bytes, fields: Iterable[str], max_faces: int, extended: bool) -> str:
     digest = hashlib.sha256(image).hexdigest()
     # Field order does not change the result, so it must not change the key.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,22 +72,30 @@ class ApiState:
             return had
 
     # --- analysis through the pool and the cache ---------------------------------------------------
-    async def analyze_bytes(self, data: bytes, fields: list[str], max_faces: int, extended: bool,
-                            *, use_cache: bool = True) -> dict[str, Any]:
-        """The success envelope for image bytes; raises SkinKioskError (never cached)."""
-        key = cache_key(data, fields, max_faces, extended)
+    async def cached_run(self, key: str, job: Callable[[EngineLike], tuple[list[dict[str, Any]], dict[str, float]]],
+                         *, use_cache: bool = True) -> tuple[list[dict[str, Any]], bool]:
+        """(result, from the cache?): the cached result for `key`, else `job(engine)` on a worker (it
+        returns the result and its stage times in ms; decoding belongs in it, so a hit costs no decode).
+        Errors the job raises propagate and are never cached."""
         if use_cache and self.cache.enabled:
             hit = self.cache.get(key)
             self.metrics.cache.labels("hit" if hit is not None else "miss").inc()
             if hit is not None:
-                return success(hit, cached=True)
-        limits = self.settings.request
-        faces, stage_ms = await self.pool.run(lambda engine: run_analysis(engine, data, limits, fields,
-                                                                          max_faces, extended))
+                return hit, True
+        result, stage_ms = await self.pool.run(job)
         self.metrics.observe_stages(stage_ms)
         if use_cache:
-            self.cache.put(key, faces)
-        return success(faces)
+            self.cache.put(key, result)
+        return result, False
+
+    async def analyze_bytes(self, data: bytes, fields: list[str], max_faces: int, extended: bool,
+                            *, use_cache: bool = True) -> dict[str, Any]:
+        """The success envelope for image bytes; raises SkinKioskError (never cached)."""
+        limits = self.settings.request
+        faces, cached = await self.cached_run(
+            cache_key(data, fields, max_faces, extended),
+            lambda engine: run_analysis(engine, data, limits, fields, max_faces, extended), use_cache=use_cache)
+        return success(faces, cached=cached)
 
 
 def run_analysis(engine: EngineLike, data: bytes, limits: RequestConfig, fields: list[str], max_faces: int,

@@ -16,12 +16,6 @@ def tone(v: VendorView) -> dict[str, Any]:
             "skin_age": {"value": v.skin_age()}}
 
 
-def nasolabial_severity(v: VendorView) -> int:
-    """0 mild | 1 moderate | 2 severe: the worse side's wrinkle level (1..3) minus one."""
-    level = max(v.wrinkles["left_nasolabial"].level, v.wrinkles["right_nasolabial"].level)
-    return max(level - 1, 0)
-
-
 def render(v: VendorView, *, rect_confidence: bool, maps: tuple[str, ...]) -> dict[str, Any]:
     out = ailab_basic.render(v)
     r = out["result"]
@@ -29,7 +23,7 @@ def render(v: VendorView, *, rect_confidence: bool, maps: tuple[str, ...]) -> di
     if r["eye_pouch"]["value"] == 1:
         r["eye_pouch_severity"] = pair(v.eye_pouch_severity(), 1.0)
     if r["nasolabial_fold"]["value"] == 1:
-        r["nasolabial_fold_severity"] = pair(nasolabial_severity(v), 1.0)
+        r["nasolabial_fold_severity"] = pair(v.worse_side_severity("nasolabial"), 1.0)
     r["dark_circle"] = pair(v.dark_circle_type(), 1.0)
     r["blackhead"] = pair(v.blackhead_level(), 1.0)
     les = v.lesions

@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.formats.ailab_measures import VendorView
+from edge.formats.ailab_measures import DEEP_WRINKLE_OD, VendorView
 
 FRONT_MAPS = ("red_area", "brown_area", "texture_enhanced_pores", "texture_enhanced_blackheads",
               "texture_enhanced_oily_area", "texture_enhanced_lines", "water_area", "rough_area",
@@ -108,12 +108,17 @@ class MapRenderer:
                        (*color, 255), self.line_width(), cv2.LINE_AA)
         return b64_png(c)
 
-    def lines(self) -> str:
-        c = self.canvas()
+    def draw_wrinkles(self, c: np.ndarray) -> None:
+        """Every wrinkle line onto the canvas: deep ones (DEEP_WRINKLE_OD) in wrinkle_color, the others in
+        fine_line_color."""
         for region in self.v.wrinkles.values():
             for line, d in zip(region.lines, region.depth_od, strict=True):
-                color = self.colors["wrinkle_color"] if d >= 0.1 else self.colors["fine_line_color"]
+                color = self.colors["wrinkle_color"] if d >= DEEP_WRINKLE_OD else self.colors["fine_line_color"]
                 cv2.polylines(c, [self.pts(line)], False, (*color, 255), self.line_width(), cv2.LINE_AA)
+
+    def lines(self) -> str:
+        c = self.canvas()
+        self.draw_wrinkles(c)
         return b64_png(c)
 
     def oily(self) -> str:
@@ -154,10 +159,7 @@ class MapRenderer:
             for p in circles.get(key, []):
                 cv2.circle(c, (int(round(p["x"])), int(round(p["y"]))), max(1, int(round(p["r"]))),
                            (*self.colors[color_key], 255), lw, cv2.LINE_AA)
-        for region in self.v.wrinkles.values():
-            for line, d in zip(region.lines, region.depth_od, strict=True):
-                color = self.colors["wrinkle_color"] if d >= 0.1 else self.colors["fine_line_color"]
-                cv2.polylines(c, [self.pts(line)], False, (*color, 255), lw, cv2.LINE_AA)
+        self.draw_wrinkles(c)
         return b64_png(c)
 
     def bw_rect(self) -> dict[str, int]:

@@ -15,8 +15,14 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from edge.face.regions import LEFT_BROW, RIGHT_BROW
+
 if TYPE_CHECKING:
     from edge.pipeline import FaceMeasures
+
+# --- geometry (MediaPipe mesh indices) -------------------------------------------------------------
+NOSE_BRIDGE, CHIN = 168, 152  # the face's midline runs through these
+BROW_POINTS = LEFT_BROW + RIGHT_BROW  # the eyebrows' outlines: `face_rectangle` starts at their top
 
 # --- lesions (acnespotmole's seed lists -> the vendor's lesion kinds) ------------------------------
 # seed acne type -> vendor kind; the model's "pimple" covers papules and pustules alike (the labels do
@@ -35,6 +41,10 @@ ZONE_OF_REGION = {"forehead": "forehead", "glabella": "glabella", "left_eye": "u
                   "right_eye": "under_eye_right", "left_crowsfeet": "crows_feet_left",
                   "right_crowsfeet": "crows_feet_right", "left_nasolabial": "nasolabial_left",
                   "right_nasolabial": "nasolabial_right", "left_mouth": "perioral", "right_mouth": "perioral"}
+# The 0/1 wrinkle flags of every tier -> the regions whose lines raise them.
+WRINKLE_FLAGS = {"forehead_wrinkle": ("forehead",), "crows_feet": ("left_crowsfeet", "right_crowsfeet"),
+                 "eye_finelines": ("left_eye", "right_eye"), "glabella_wrinkle": ("glabella",),
+                 "nasolabial_fold": ("left_nasolabial", "right_nasolabial")}
 DEEP_WRINKLE_OD = 0.1  # a line at least ~20 % darker than the skin beside it (10^-0.1) counts as deep
 SEVERE_WRINKLE_MM_OD = 4.0  # sum of length x depth (mm x OD) scoring 100: ~40 mm of deep lines in one region
 WRINKLE_WIDTH_MM = 1.0  # the area a wrinkle covers = its length x this (for area ratios)
@@ -73,6 +83,9 @@ PIGMENT, SHADOW, VASCULAR = 0, 1, 2  # eyesattr's dark-circle types
 ITA_BANDS = (56.0, 43.0, 36.0, 20.0, 10.0)  # the contract's skintone_ita bands, lightest first
 COLOR_OF_ITA = (55.0, 41.0, 28.0, 10.0)  # ITA above which skin_color is 0 translucent, 1 fair, 2 natural, 3 wheat; else 4
 HUE_YELLOW_DEG = 49.0  # hue angle above which skin reads yellowish (contract)
+# skin_color when ITA is not measurable: the contract has no "absent" value for it (skintone_ita has 6),
+# so the middle class (2 natural) with confidence 0 (docs/ailab/README.md, "Not measured").
+UNMEASURED_SKIN_COLOR = 2
 
 # --- skin age ----------------------------------------------------------------------------------------
 AGE_BASE = 20.0  # the estimate of a face with no ageing sign found
@@ -197,6 +210,17 @@ class EyeSide:
         return self.component_level(max(1.0 - self.melanin_share - self.hemoglobin_share, 0.0))
 
 
+def lesions_of(face: dict[str, Any]) -> dict[str, Lesions]:
+    """acnespotmole's seed lists (of a face dict) as the vendor's lesion kinds."""
+    asm = face.get("acnespotmole", {})
+    lesions = {k: Lesions() for k in LESION_KINDS}
+    for item in asm.get("acne_list", []):
+        lesions[ACNE_KIND_OF_TYPE.get(item.get("type", 2), "acne")].boxes.append(item)
+    lesions["brown_spot"].boxes = list(asm.get("speckle_list", []))
+    lesions["mole"].boxes = list(asm.get("mole_list", []))
+    return lesions
+
+
 class VendorView:
     """Everything the tiers render, derived once from one face's measurements."""
 
@@ -204,13 +228,7 @@ class VendorView:
         self.m = m
         f, ext = m.face, m.face.get("extended", {})
         self.ext = ext
-        # lesions
-        asm = f.get("acnespotmole", {})
-        self.lesions = {k: Lesions() for k in LESION_KINDS}
-        for item in asm.get("acne_list", []):
-            self.lesions[ACNE_KIND_OF_TYPE.get(item.get("type", 2), "acne")].boxes.append(item)
-        self.lesions["brown_spot"].boxes = list(asm.get("speckle_list", []))
-        self.lesions["mole"].boxes = list(asm.get("mole_list", []))
+        self.lesions = lesions_of(f)
         self.wrinkles = self._wrinkles()
         self.pores = self._pores()
         bp = f.get("blackheadpore", {})
@@ -219,9 +237,19 @@ class VendorView:
 
     # --- geometry ---------------------------------------------------------------------------------
     def face_rectangle(self) -> dict[str, int]:
-        loc = self.m.face["location"]
-        return {"top": int(round(loc["top"])), "left": int(round(loc["left"])),
-                "width": int(round(loc["width"])), "height": int(round(loc["height"]))}
+        """The vendor's face box, eyebrows to chin (not the forehead; contract): the box of the mesh
+        points no higher than the brows' top, height measured along the face's own vertical (nose
+        bridge to chin) so that a tilted head is cut at its brows too. Clipped to the photo."""
+        lm = self.m.landmarks
+        top, chin = lm[NOSE_BRIDGE], lm[CHIN]
+        down = (chin - top) / max(float(np.linalg.norm(chin - top)), 1e-9)
+        depth = (lm - top) @ down
+        kept = lm[depth >= depth[list(BROW_POINTS)].min()]
+        w, h = self.m.image_size
+        x0, y0 = max(float(kept[:, 0].min()), 0.0), max(float(kept[:, 1].min()), 0.0)
+        x1, y1 = min(float(kept[:, 0].max()), float(w)), min(float(kept[:, 1].max()), float(h))
+        return {"top": int(round(y0)), "left": int(round(x0)), "width": int(round(x1 - x0)),
+                "height": int(round(y1 - y0))}
 
     def _region_area_mm2(self, zone: str) -> float:
         mask = self.m.region_masks.get(zone)
@@ -229,7 +257,7 @@ class VendorView:
 
     def _side_of(self, x: float, y: float) -> str:
         """Person's side of an original-px point: the side of the nose-chin midline it lies on."""
-        top, bottom = self.m.landmarks[168], self.m.landmarks[152]  # nose bridge, chin
+        top, bottom = self.m.landmarks[NOSE_BRIDGE], self.m.landmarks[CHIN]
         cross = (bottom[0] - top[0]) * (y - top[1]) - (bottom[1] - top[1]) * (x - top[0])
         return "left" if cross < 0 else "right"  # the person's left appears at larger x (unmirrored)
 
@@ -258,6 +286,16 @@ class VendorView:
 
     def wrinkle_present(self, *regions: str) -> bool:
         return any(self.wrinkles[r].lines for r in regions)
+
+    def wrinkle_flags(self) -> dict[str, dict[str, Any]]:
+        """The 0/1 wrinkle flags (WRINKLE_FLAGS) as {value, confidence} pairs."""
+        return {key: present(self.wrinkle_present(*regions)) for key, regions in WRINKLE_FLAGS.items()}
+
+    def worse_side_severity(self, region: str) -> int:
+        """0 mild | 1 moderate | 2 severe for a flag of paired regions (`left_<region>`, `right_<region>`):
+        the worse side's wrinkle level (1..3) minus one."""
+        level = max(self.wrinkles[f"left_{region}"].level, self.wrinkles[f"right_{region}"].level)
+        return max(level - 1, 0)
 
     def wrinkle_score(self) -> float:
         """The mean wrinkle_score over the regions that are searched (cheeks are not)."""
@@ -416,7 +454,7 @@ class VendorView:
     def skin_color(self) -> dict[str, Any]:
         ita = self.ita()
         if ita is None:
-            return {"value": 2, "confidence": 0.0}  # not measurable: the middle class with no confidence
+            return {"value": UNMEASURED_SKIN_COLOR, "confidence": 0.0}
         value = band_level(-ita, tuple(-b for b in COLOR_OF_ITA))
         # confidence: how far inside its ITA class the face is (1 at the class centre or beyond the ends)
         edges = (90.0, *COLOR_OF_ITA, -90.0)

@@ -8,7 +8,7 @@ it; `score_info_unclamped` holds the same formulas without clamps (README: use t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -18,12 +18,17 @@ from edge.formats.ailab_maps import MapRenderer, side_outline_map
 from edge.formats.ailab_measures import (
     BROWN_OD,
     RED_OD,
+    Lesions,
     VendorView,
     clamp,
+    lesions_of,
     pair,
     points,
     present,
 )
+
+if TYPE_CHECKING:
+    from edge.pipeline import FaceGeometry
 
 MARK_TOKENS = ("wrinkle_mark", "dark_circle_outline", "sensitivity_mark", "melanin_mark", "cheekbone_mark")
 WRINKLE_LIST_TOKENS = ("forehead_wrinkle_list", "glabella_wrinkle_list") + tuple(
@@ -31,6 +36,12 @@ WRINKLE_LIST_TOKENS = ("forehead_wrinkle_list", "glabella_wrinkle_list") + tuple
 # list token -> wrinkle region (the vendor names the eye region's list "eye_wrinkle")
 REGION_OF_LIST = {t: t.removesuffix("_list").replace("eye_wrinkle", "eye").removesuffix("_wrinkle") for t in WRINKLE_LIST_TOKENS}
 SUB_SCORE_FLOOR, TOTAL_FLOOR = 30.0, 70.0  # the vendor's clamps (contract: real responses)
+# acne_score = 100 - these weights x each kind's count (the vendor's published formula; marks do not count)
+ACNE_SCORE_WEIGHTS = {"closed_comedones": 1.7, "acne": 2.4, "acne_pustule": 4.8, "acne_nodule": 9.8}
+# pores_*_score = 100 - weight x the region's pore count; blackhead_score = 100 - weight x count (published)
+PORE_SCORE_WEIGHTS = {"pores_forehead_score": ("forehead", 0.1), "pores_leftcheek_score": ("left_cheek", 0.22),
+                      "pores_rightcheek_score": ("right_cheek", 0.22), "pores_jaw_score": ("chin", 0.16)}
+BLACKHEAD_SCORE_WEIGHT = 0.3
 # Dark-circle component penalties by level 0..3 (the vendor's published table).
 PIGMENT_PENALTY, RETE_PENALTY, STRUCTURAL_PENALTY = (0, 7, 11, 16), (0, 9, 15, 20), (0, 11, 19, 28)
 FRECKLE_MIN_SPOTS = 10  # freckles: at least this many brown spots on one face (a sprinkle, not a spot)
@@ -68,45 +79,51 @@ JAW_POINTS = {"left": (361, 397, 152), "right": (132, 172, 152)}
 
 @dataclass
 class SideMeasures:
-    """A side photo: its size, the face found on it (None: none) and that face's lesion view."""
+    """A side photo: its size and the face found on it (None: none), measured only as far as its results
+    and map use it: the mesh and pose (jawline), the face oval (outline map) and its lesions."""
 
     image_size: tuple[int, int]
-    view: VendorView | None
+    face: FaceGeometry | None
+
+    @property
+    def lesions(self) -> dict[str, Lesions]:
+        return lesions_of(self.face.face) if self.face is not None else {}
 
 
-def score_info(v: VendorView, *, sensitivity: dict[str, Any], melanin: dict[str, Any], clamped: bool) -> dict[str, Any]:
+def acne_score(lesions: dict[str, Lesions]) -> float:
+    """The vendor's acne_score, unclamped."""
+    return 100 - sum(w * lesions[kind].count for kind, w in ACNE_SCORE_WEIGHTS.items())
+
+
+def score_info(v: VendorView, *, sensitivity: dict[str, Any], melanin: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(score_info, score_info_unclamped): the vendor's published formulas on one set of measures, shaped
+    with the vendor's clamps and without."""
+    raw = {"pores_type_score": {key: 100 - w * v.pores[region] for key, (region, w) in PORE_SCORE_WEIGHTS.items()},
+           "dark_circle_type_score": {f"{side}_dark_circle_score": 100 - (PIGMENT_PENALTY[e.pigment] + RETE_PENALTY[e.rete]
+                                                                          + STRUCTURAL_PENALTY[e.structural])
+                                      for side, e in v.eyes.items()},
+           "blackhead_score": 100 - BLACKHEAD_SCORE_WEIGHT * v.blackhead_count, "acne_score": acne_score(v.lesions),
+           "water_score": 100 - v.water()["water_severity"],
+           "sensitivity_score": 100 - sensitivity["sensitivity_intensity"],
+           "melanin_score": 100 - melanin["melanin_concentration"], "rough_score": 100 - v.rough()["rough_severity"],
+           "oily_intensity_score": v.oily_score(), "wrinkle_score": 100 - v.wrinkle_score()}
+    return _shape_scores(raw, clamped=True), _shape_scores(raw, clamped=False)
+
+
+def _shape_scores(raw: dict[str, Any], *, clamped: bool) -> dict[str, Any]:
+    """score_info from the raw sub-scores: each clamped (or not) and rounded, then the derived ones."""
     lo = SUB_SCORE_FLOOR if clamped else -np.inf
 
     def sub(x: float) -> float:
         return round(float(clamp(x, lo, 100.0)), 2)
 
-    p = v.pores
-    pores = {"pores_forehead_score": sub(100 - 0.1 * p["forehead"]),
-             "pores_leftcheek_score": sub(100 - 0.22 * p["left_cheek"]),
-             "pores_rightcheek_score": sub(100 - 0.22 * p["right_cheek"]),
-             "pores_jaw_score": sub(100 - 0.16 * p["chin"])}
-    les = v.lesions
-    acne = 100 - (1.7 * les["closed_comedones"].count + 2.4 * les["acne"].count + 4.8 * les["acne_pustule"].count
-                  + 9.8 * les["acne_nodule"].count)
-    sides = {}
-    for side in ("left", "right"):
-        e = v.eyes[side]
-        sides[f"{side}_dark_circle_score"] = sub(100 - (PIGMENT_PENALTY[e.pigment] + RETE_PENALTY[e.rete]
-                                                        + STRUCTURAL_PENALTY[e.structural]))
-    water = sub(100 - v.water()["water_severity"])
-    oily = sub(v.oily_score())
-    out = {
-        "pores_type_score": pores, "pores_score": sub(float(np.mean(list(pores.values())))),
-        "blackhead_score": sub(100 - 0.3 * v.blackhead_count), "acne_score": sub(acne),
-        "water_score": water, "sensitivity_score": sub(100 - sensitivity["sensitivity_intensity"]),
-        "melanin_score": sub(100 - melanin["melanin_concentration"]), "rough_score": sub(100 - v.rough()["rough_severity"]),
-        "dark_circle_type_score": sides,
-        "dark_circle_score": sub(100 - (100 - sides["left_dark_circle_score"]) - (100 - sides["right_dark_circle_score"])),
-        "oily_intensity_score": oily,
-        # a type band (1-15 normal, 16-40 dry, 41-60 combination, 61-100 oily), not goodness: never floored
-        "skin_type_score": round(clamp(100 - (water + oily) / 2, 0, 100), 2),
-        "wrinkle_score": sub(100 - v.wrinkle_score()),
-    }
+    out: dict[str, Any] = {k: ({kk: sub(x) for kk, x in val.items()} if isinstance(val, dict) else sub(val))
+                           for k, val in raw.items()}
+    pores, sides = out["pores_type_score"], out["dark_circle_type_score"]
+    out["pores_score"] = sub(float(np.mean(list(pores.values()))))
+    out["dark_circle_score"] = sub(100 - (100 - sides["left_dark_circle_score"]) - (100 - sides["right_dark_circle_score"]))
+    # a type band (1-15 normal, 16-40 dry, 41-60 combination, 61-100 oily), not goodness: never floored
+    out["skin_type_score"] = round(clamp(100 - (out["water_score"] + out["oily_intensity_score"]) / 2, 0, 100), 2)
     total = ((out["wrinkle_score"] + out["pores_score"] + out["blackhead_score"] + out["acne_score"]
               + out["melanin_score"]) * 1.2 + (out["water_score"] + out["oily_intensity_score"] + out["rough_score"]) * 0.5
              + out["sensitivity_score"] + out["dark_circle_score"]) / 10
@@ -139,9 +156,9 @@ def _cheekbone(v: VendorView, side: str) -> list[dict[str, int]]:
 
 def jawline(side: str, s: SideMeasures) -> dict[str, Any]:
     key = f"{side}_jawline"
-    if s.view is None:
+    if s.face is None:
         return {f"{key}_quality": JAW_NO_FACE}
-    m = s.view.m
+    m = s.face
     yaw = m.pose.yaw_deg
     # turning to the person's left (yaw +) shows their right jaw; the left photo shows the left jaw
     shown = "right" if yaw > 0 else "left"
@@ -163,11 +180,9 @@ def jawline(side: str, s: SideMeasures) -> dict[str, Any]:
 
 def side_result(side: str, s: SideMeasures) -> dict[str, Any]:
     out: dict[str, Any] = {f"{side}_jawline_info": jawline(side, s)}
-    if s.view is not None:
-        les = s.view.lesions
-        acne = 100 - (1.7 * les["closed_comedones"].count + 2.4 * les["acne"].count
-                      + 4.8 * les["acne_pustule"].count + 9.8 * les["acne_nodule"].count)
-        out[f"{side}_acne_info"] = {"score": round(clamp(acne, SUB_SCORE_FLOOR, 100), 2),
+    if s.face is not None:
+        les = s.lesions
+        out[f"{side}_acne_info"] = {"score": round(clamp(acne_score(les), SUB_SCORE_FLOOR, 100), 2),
                                     **{k: les[k].pro() for k in ("acne", "acne_pustule", "acne_nodule", "acne_mark",
                                                                  "closed_comedones")}}
         out[f"{side}_melanin_info"] = {"mole": les["mole"].pro(), "brown_spot": les["brown_spot"].pro()}
@@ -219,16 +234,11 @@ def render(v: VendorView, *, maps: tuple[str, ...], marks: tuple[str, ...], colo
     # ageing
     tone = ailab_advanced.tone(v)
     r["skin_age"] = tone["skin_age"]
-    flags = {"forehead_wrinkle": ("forehead",), "crows_feet": ("left_crowsfeet", "right_crowsfeet"),
-             "eye_finelines": ("left_eye", "right_eye"), "glabella_wrinkle": ("glabella",),
-             "nasolabial_fold": ("left_nasolabial", "right_nasolabial")}
-    for key, regions in flags.items():
-        r[key] = present(v.wrinkle_present(*regions))
+    r.update(v.wrinkle_flags())
     if r["nasolabial_fold"]["value"] == 1:
-        r["nasolabial_fold_severity"] = pair(ailab_advanced.nasolabial_severity(v), 1.0)
+        r["nasolabial_fold_severity"] = pair(v.worse_side_severity("nasolabial"), 1.0)
     if r["eye_finelines"]["value"] == 1:
-        level = max(v.wrinkles["left_eye"].level, v.wrinkles["right_eye"].level)
-        r["eye_finelines_severity"] = pair(max(level - 1, 0), 1.0)
+        r["eye_finelines_severity"] = pair(v.worse_side_severity("eye"), 1.0)
     for region, key in SEVERITY_KEY.items():
         r[key] = {"value": v.wrinkles[region].level}
     r["fine_line"] = {k: v.wrinkles[reg].info()["wrinkle_shallow_num"] for k, reg in FINE_LINE_KEYS.items()}
@@ -268,12 +278,11 @@ def render(v: VendorView, *, maps: tuple[str, ...], marks: tuple[str, ...], colo
         for t in side_maps:
             s = sides.get(t.split("_")[0])
             if s is not None:
-                oval = s.view.m.regions.get("face") if s.view is not None else None
+                oval = s.face.regions.get("face") if s.face is not None else None
                 r["face_maps"][t] = side_outline_map(s.image_size, oval)
         if "texture_enhanced_bw" in front:
             r["enhanced_bw_info"] = {"enhanced_bw_rect": fr, "ratio": 1}
-    r["score_info"] = score_info(v, sensitivity=sensitivity, melanin=melanin, clamped=True)
-    r["score_info_unclamped"] = score_info(v, sensitivity=sensitivity, melanin=melanin, clamped=False)
+    r["score_info"], r["score_info_unclamped"] = score_info(v, sensitivity=sensitivity, melanin=melanin)
     out: dict[str, Any] = {"face_rectangle": v.face_rectangle(), "result": r}
     if side_results:
         for side, s in sides.items():

@@ -14,6 +14,7 @@ import pytest
 from edge.face.pose import head_pose
 from edge.formats import ailab_advanced, ailab_basic, ailab_pro
 from edge.formats.ailab_measures import VendorView
+from edge.pipeline import StageTimer
 from tests.unit.lines_eyes_scenes import portrait_image
 from tests.unit.test_tracker import rotate
 
@@ -108,12 +109,12 @@ def _side(measures, yaw_deg: float) -> ailab_pro.SideMeasures:
     pts[:, 2] = depth.max() - depth
     turned = rotate(pts, yaw_deg=yaw_deg)
     m = dataclasses.replace(measures, landmarks=turned[:, :2], pose=head_pose(turned, 0.0))
-    return ailab_pro.SideMeasures(m.image_size, VendorView(m))
+    return ailab_pro.SideMeasures(m.image_size, m)
 
 
 def test_jawline_from_a_turned_face(measures) -> None:
     side = _side(measures, 45.0)
-    assert side.view.m.pose.yaw_deg > 20
+    assert side.face.pose.yaw_deg > 20
     right = ailab_pro.jawline("right", side)
     assert right["right_jawline_quality"] == ailab_pro.JAW_PASS
     assert 60 < right["right_jawline_angle"] < 180 and right["right_jawline_angle_level"] in (0, 1)
@@ -121,3 +122,59 @@ def test_jawline_from_a_turned_face(measures) -> None:
     assert ailab_pro.jawline("left", side) == {"left_jawline_quality": ailab_pro.JAW_WRONG_SIDE}
     assert ailab_pro.jawline("left", _side(measures, 0.0)) == {"left_jawline_quality": ailab_pro.JAW_TOO_FRONTAL}
     assert ailab_pro.jawline("left", ailab_pro.SideMeasures((640, 480), None)) == {"left_jawline_quality": 4}
+
+
+def test_a_side_photo_is_measured_for_its_lesions_only(engine, measures) -> None:
+    """measure_geometry runs the face stages and the fields asked for, and no pixel maps; what it gives
+    a side photo's results (lesions, mesh, pose, face oval) equals the full measurement's."""
+    timer = StageTimer()
+    side = engine.measure_geometry(portrait_image(), ["acnespotmole"], timer=timer)[0]
+    assert set(timer.ms) == {"detect", "mesh", "regions", "acnespotmole"}
+    assert set(side.face) == {"face_token", "location", "acnespotmole"}
+    assert side.face["acnespotmole"] == measures.face["acnespotmole"]
+    assert np.array_equal(side.landmarks, measures.landmarks) and side.pose == measures.pose
+    assert np.array_equal(side.regions["face"], measures.regions["face"])
+    full, light = (ailab_pro.SideMeasures(m.image_size, m) for m in (measures, side))
+    assert ailab_pro.side_result("left", light) == ailab_pro.side_result("left", full)
+
+
+def test_face_rectangle_starts_at_the_brows(measures) -> None:
+    """Eyebrows to chin (contract): on the upright portrait the box's top is the brows' highest point and
+    its bottom the mesh's lowest (the chin); the seed `location` also covers the forehead."""
+    from edge.face.regions import LEFT_BROW, RIGHT_BROW
+
+    lm = measures.landmarks
+    box = VendorView(measures).face_rectangle()
+    assert box["top"] == round(lm[list(LEFT_BROW + RIGHT_BROW), 1].min())
+    assert box["top"] + box["height"] == pytest.approx(lm[:, 1].max(), abs=1)
+    assert box["top"] > measures.face["location"]["top"]
+
+
+def test_unmeasurable_colour_reads_abnormal_or_confidence_zero(measures) -> None:
+    """docs/ailab/README.md: ITA and hue use the contract's "abnormal" values (6, 3); skin_color has none in
+    the contract, so it is the middle class with confidence 0, in Advanced and Pro alike."""
+    ext = copy.deepcopy(measures.face["extended"])
+    ext["color"]["reliable"] = False
+    v = VendorView(with_face(measures, extended=ext))
+    adv = ailab_advanced.render(v, rect_confidence=False, maps=())["result"]
+    pro = ailab_pro.render(v, maps=(), marks=(), colors=None, sides={}, side_results=False)["result"]
+    assert adv["skin_color"] == pro["skintone"] == {"value": 2, "confidence": 0.0}
+    assert adv["skintone_ita"]["skintone"] == pro["skintone_ita"]["skintone"] == 6
+    assert adv["skin_hue_ha"]["skintone"] == pro["skin_hue_ha"]["skin_hue"] == 3
+
+
+def test_paired_severities_are_the_worse_side_level_minus_one(measures) -> None:
+    """eye_finelines_severity and nasolabial_fold_severity (Advanced and Pro): the worse side's level
+    (1..3, by thirds of wrinkle_score = 100 x length mm x depth OD / 4) minus one."""
+    line = [{"x": 500.0, "y": 500.0}, {"x": 510.0, "y": 500.0}]
+    wrinkle = {"wrinkle_num": 3, "wrinkle_types": [0, 0, 0], "wrinkle_data": [line, line, line]}
+    ext = copy.deepcopy(measures.face["extended"])
+    # under-eye left: score 50 (level 2); nasolabial right: score 100 (level 3), left: score 10 (level 1)
+    ext["wrinkle"] = {"length_mm": [10.0, 20.0, 2.0], "depth_od": [0.2, 0.2, 0.2],
+                      "zone": ["under_eye_left", "nasolabial_right", "nasolabial_left"]}
+    v = VendorView(with_face(measures, wrinkle=wrinkle, extended=ext))
+    assert (v.wrinkles["left_eye"].level, v.wrinkles["right_nasolabial"].level) == (2, 3)
+    pro = ailab_pro.render(v, maps=(), marks=(), colors=None, sides={}, side_results=False)["result"]
+    adv = ailab_advanced.render(v, rect_confidence=False, maps=())["result"]
+    assert pro["eye_finelines_severity"]["value"] == 1
+    assert pro["nasolabial_fold_severity"]["value"] == adv["nasolabial_fold_severity"]["value"] == 2

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 
 from edge.api.auth import Authenticator, RateLimiter
-from edge.api.cache import ResultCache, cache_key
+from edge.api.cache import ResultCache, cache_key, parts_digest
 from edge.api.fetch import fetch_image, is_public_address, parse_url
 from edge.api.routers.analyze import decode_base64_image
 from edge.config import Settings
@@ -82,6 +82,11 @@ def test_streamed_cap_and_status() -> None:
     with pytest.raises(SkinKioskError) as err:
         _fetch(lambda r: httpx.Response(500))
     assert err.value.kind is ErrorKind.URL_FETCH_FAILED
+
+
+def test_parts_digest_tells_splits_apart() -> None:
+    assert parts_digest([b"ab", b"c"]) != parts_digest([b"a", b"bc"]) != parts_digest([b"abc", b""])
+    assert parts_digest([b"ab", b"c"]) == parts_digest([b"ab", b"c"])
 
 
 def test_cache_lru_ttl_and_copies() -> None:

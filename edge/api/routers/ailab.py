@@ -1,8 +1,9 @@
 """The vendor's current skin API family (AILabTools Basic / Advanced / Pro), for clients of its SDK.
 
 `AILabClient(api_key, base_url="http://<kiosk>")` works unchanged. One request runs the pipeline once
-(`Engine.measure`: every field plus geometry and maps) on the shared worker pool; a tier module of
-edge/formats renders those measurements. Errors follow the contract's table in its own envelope (HTTP
+on the photo (`Engine.measure`: every field plus geometry and maps) and, for Pro's side photos, only as
+far as their results use (`Engine.measure_geometry`: the face stages and the lesions), on the shared
+worker pool; a tier module of edge/formats renders those measurements. Errors follow the contract's table in its own envelope (HTTP
 status = error_code = error_detail.status_code). Nothing of a request is stored beyond the result cache.
 """
 
@@ -17,9 +18,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from edge.api.cache import cache_key
+from edge.api.cache import cache_key, parts_digest
+from edge.api.error_headers import retry_after
+from edge.api.routers.analyze import read_body_capped
 from edge.api.state import ApiState, get_state
 from edge.config import GateConfig, RequestConfig
 from edge.errors import ErrorKind, SkinKioskError
@@ -28,7 +32,7 @@ from edge.formats.ailab_envelope import AilabError, failure, success
 from edge.formats.ailab_maps import DEFAULT_COLORS, MAP_TOKENS
 from edge.formats.ailab_measures import VendorView
 from edge.pipeline import StageTimer
-from edge.request import decode_image
+from edge.request import DecodedImage, decode_image
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ailab"])
@@ -42,8 +46,13 @@ QC_MIN_FACE_PX = 160  # contract: with face_quality_control the face box is at l
 QC_MIN_FACE_SHARE = 0.1  # ... and at least 1/10 of the photo's short side
 BODY_SLACK_BYTES = 256 * 1024  # multipart headers and the text fields
 MAX_FORM_FIELDS = 16
+# A text field's value; the longest legitimate one (every return_marks token, CSV) is ~320 bytes.
+MAX_TEXT_FIELD_BYTES = 4096
 FILE_FIELDS = ("image", "left_side_image", "right_side_image")
 ADVANCED_MAPS = ("red_area",)
+# What a Pro side photo is analysed for: its lesion lists (left/right_acne_info, _melanin_info). The
+# jawline and the side outline map use the mesh, pose and face oval that come with every face.
+SIDE_FIELDS = ("acnespotmole",)
 _HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")
 
 
@@ -69,30 +78,44 @@ def _colors(params: dict[str, Any]) -> dict[str, str] | None:
     raw = params.get("roi_outline_color")
     if raw is None or not str(raw).strip():
         return None
+    text = str(raw)
+    shape = "roi_outline_color: an object of " + ", ".join(DEFAULT_COLORS) + " to 6 hex digits"
+    # A valid value is one flat object (its keys and hex values hold no brackets): anything nested is
+    # refused before parsing, so a deep nest cannot exhaust the JSON parser's recursion limit.
+    if text.count("{") > 1 or "[" in text:
+        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", shape)
     try:
-        data = json.loads(str(raw))
+        data = json.loads(text)
     except ValueError:
         raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", "roi_outline_color: not JSON") from None
     if not isinstance(data, dict) or not all(k in DEFAULT_COLORS and isinstance(v, str) and _HEX6.match(v)
                                              for k, v in data.items()):
-        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT",
-                         "roi_outline_color: an object of " + ", ".join(DEFAULT_COLORS) + " to 6 hex digits")
+        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", shape)
     return data
 
 
 async def _form(request: Request, tier: str) -> dict[str, Any]:
-    limit = TIER_MAX_BYTES[tier] * (3 if tier == "pro" else 1) + BODY_SLACK_BYTES
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise AilabError("FILE_SIZE_EXCEEDS_LIMIT", f"request body of {declared} bytes; {tier} accepts files up to "
-                                                    f"{TIER_MAX_BYTES[tier]} bytes")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise AilabError("MISSING_PARAMETERS", "send multipart/form-data with the file field `image`")
+    # The whole body, capped as it streams (a declared content-length is refused before reading, a
+    # chunked upload as soon as it passes the cap); the form is then parsed from memory.
+    limit = TIER_MAX_BYTES[tier] * (3 if tier == "pro" else 1) + BODY_SLACK_BYTES
     try:
-        form = await request.form(max_files=len(FILE_FIELDS), max_fields=MAX_FORM_FIELDS, max_part_size=limit)
-    except MultiPartException as exc:
+        await read_body_capped(request, limit)
+    except SkinKioskError as exc:
+        if exc.kind is not ErrorKind.FILE_TOO_LARGE:
+            raise
+        raise AilabError("FILE_SIZE_EXCEEDS_LIMIT", f"{exc.detail}; {tier} accepts files up to "
+                                                    f"{TIER_MAX_BYTES[tier]} bytes") from None
+    try:
+        # max_part_size bounds text fields only (file parts are spooled; the body cap bounds them).
+        form = await request.form(max_files=len(FILE_FIELDS), max_fields=MAX_FORM_FIELDS,
+                                  max_part_size=MAX_TEXT_FIELD_BYTES)
+    except MultiPartException as exc:  # outside an app; inside one starlette raises it as a 400 HTTPException
         raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", f"malformed form body: {exc.message}") from None
+    except StarletteHTTPException as exc:
+        raise AilabError("ERROR_INVALID_PARAMETER_FORMAT", f"malformed form body: {exc.detail}") from None
     params: dict[str, Any] = {}
     try:
         for key, value in form.multi_items():
@@ -106,10 +129,14 @@ async def _form(request: Request, tier: str) -> dict[str, Any]:
     return params
 
 
-def _decode(data: bytes, tier: str, limits: RequestConfig, name: str = "image"):
+def _check_size(data: bytes, tier: str, name: str) -> None:
     if len(data) > TIER_MAX_BYTES[tier]:
         raise AilabError("FILE_SIZE_EXCEEDS_LIMIT", f"{name}: {len(data)} bytes; {tier} accepts at most "
                                                     f"{TIER_MAX_BYTES[tier]} bytes")
+
+
+def _decode(data: bytes, tier: str, limits: RequestConfig, name: str = "image") -> DecodedImage:
+    """On a worker: decode within the tier's limits (size, resolution)."""
     capped = limits.model_copy(update={"max_bytes": TIER_MAX_BYTES[tier], "max_side": MAX_SIDE_PX})
     decoded = decode_image(data, capped)
     if min(decoded.original_width, decoded.original_height) <= MIN_SIDE_PX:
@@ -140,52 +167,51 @@ def quality_control(view: VendorView, gate: GateConfig) -> None:
         raise AilabError("ERROR_POOR_FACE_QUALITY", f"blurred (sharpness {q['sharpness']:.0f} < {gate.min_sharpness:.0f})")
 
 
-def _measure(engine: Any, decoded: Any, sides: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, float]]:
-    """On a worker: the front face's measures and each side photo's (None when it has no face)."""
-    timer = StageTimer()
+def _measure(engine: Any, decoded: DecodedImage, sides: dict[str, DecodedImage],
+             timer: StageTimer) -> tuple[Any, dict[str, Any]]:
+    """On a worker: the front face's measures and each side photo's face geometry and lesions (None when
+    it has no face). Side photos' stages are timed as `side_<stage>`."""
     front = engine.measure(decoded.image, max_faces=1, to_original=decoded.to_original, timer=timer)[0]
-    side_measures = {}
+    side_timer = StageTimer()
+    side_faces = {}
     for side, d in sides.items():
         try:
-            side_measures[side] = engine.measure(d.image, max_faces=1, to_original=d.to_original, timer=timer)[0]
+            side_faces[side] = engine.measure_geometry(d.image, SIDE_FIELDS, max_faces=1, to_original=d.to_original,
+                                                       timer=side_timer)[0]
         except SkinKioskError as exc:
             if exc.kind is not ErrorKind.NO_FACE:
                 raise
-            side_measures[side] = None
-    return front, side_measures, timer.ms
+            side_faces[side] = None
+    for stage, ms in side_timer.ms.items():
+        timer.ms[f"side_{stage}"] = ms
+    return front, side_faces
+
+
+def _failure(request: Request, err: AilabError, headers: dict[str, str] | None = None) -> JSONResponse:
+    request.state.error_code = err.status
+    return JSONResponse(failure(err), status_code=err.status, headers=headers)
 
 
 async def _run(request: Request, tier: str) -> JSONResponse:
     state: ApiState = get_state(request)
     try:
-        try:
-            state.auth.check(request, loopback_exempt=False)
-        except SkinKioskError as exc:
-            raise AilabError.from_kiosk(exc) from None
+        state.auth.check(request, loopback_exempt=False)
         if not state.cache.enabled:
-            try:
-                state.pool.refuse_if_saturated()
-            except SkinKioskError as exc:
-                raise AilabError.from_kiosk(exc) from None
+            state.pool.refuse_if_saturated()  # before reading the body: a refusal must cost next to nothing
         params = await _form(request, tier)
         payload = await _payload(state, params, tier)
     except AilabError as err:
-        request.state.error_code = err.status
-        return JSONResponse(failure(err), status_code=err.status)
-    except SkinKioskError as exc:
-        err = AilabError.from_kiosk(exc)
-        request.state.error_code = err.status
-        return JSONResponse(failure(err), status_code=err.status)
+        return _failure(request, err)
+    except SkinKioskError as exc:  # 401, 429 and 503 (with Retry-After, as the seed endpoint), no face
+        return _failure(request, AilabError.from_kiosk(exc), retry_after(exc))
     except Exception:  # never a traceback to the client; the log has it
         log.exception("ailab %s request failed", tier)
-        err = AilabError("PROCESSING_FAILURE")
-        request.state.error_code = err.status
-        return JSONResponse(failure(err), status_code=err.status)
+        return _failure(request, AilabError("PROCESSING_FAILURE"))
     request.state.error_code = 0
     return JSONResponse(success(payload))
 
 
-def _render(tier: str, front: Any, side_measures: dict[str, Any], sides: dict[str, Any], gate: GateConfig, *,
+def _render(tier: str, front: Any, side_faces: dict[str, Any], sides: dict[str, Any], gate: GateConfig, *,
             qc: bool, rect_conf: bool, maps: tuple[str, ...], marks: tuple[str, ...], colors: dict[str, str] | None,
             side_results: bool) -> dict[str, Any]:
     """The tier's JSON from one set of measurements (the quality gate first, when asked)."""
@@ -199,10 +225,9 @@ def _render(tier: str, front: Any, side_measures: dict[str, Any], sides: dict[st
         return ailab_basic.render(view)
     if tier == "advanced":
         return ailab_advanced.render(view, rect_confidence=rect_conf, maps=maps)
-    side_views = {s: ailab_pro.SideMeasures((d.original_width, d.original_height),
-                                            VendorView(side_measures[s]) if side_measures[s] is not None else None)
-                  for s, d in sides.items()}
-    return ailab_pro.render(view, maps=maps, marks=marks, colors=colors, sides=side_views, side_results=side_results)
+    side_measures = {s: ailab_pro.SideMeasures((d.original_width, d.original_height), side_faces[s])
+                     for s, d in sides.items()}
+    return ailab_pro.render(view, maps=maps, marks=marks, colors=colors, sides=side_measures, side_results=side_results)
 
 
 async def _payload(state: ApiState, params: dict[str, Any], tier: str) -> dict[str, Any]:
@@ -215,31 +240,32 @@ async def _payload(state: ApiState, params: dict[str, Any], tier: str) -> dict[s
     marks = _tokens(params, "return_marks", ailab_pro.MARK_TOKENS + ailab_pro.WRINKLE_LIST_TOKENS) if tier == "pro" else ()
     colors = _colors(params) if tier == "pro" else None
     side_results = _tokens(params, "return_side_results", ("jawline_info",)) if tier == "pro" else ()
-    limits = state.settings.request
-    decoded = _decode(image, tier, limits)
     side_bytes = {s: params[f"{s}_side_image"] for s in ("left", "right")
                   if tier == "pro" and isinstance(params.get(f"{s}_side_image"), bytes) and params[f"{s}_side_image"]}
-    sides = {s: _decode(b, tier, limits, f"{s}_side_image") for s, b in side_bytes.items()}
+    _check_size(image, tier, "image")
+    for s, b in side_bytes.items():
+        _check_size(b, tier, f"{s}_side_image")
     options = json.dumps([tier, qc, rect_conf, maps, marks, colors, side_results, sorted(side_bytes)], sort_keys=True)
-    key = cache_key(image + b"".join(side_bytes.values()), ["ailab:" + options], 1, True)
-    if state.cache.enabled:
-        hit = state.cache.get(key)
-        state.metrics.cache.labels("hit" if hit is not None else "miss").inc()
-        if hit is not None:
-            return hit[0]
+    key = cache_key(parts_digest([image, *side_bytes.values()]), ["ailab:" + options], 1, True)
+    limits, gate = state.settings.request, state.settings.gate
 
-    def job(engine: Any) -> tuple[dict[str, Any], dict[str, float]]:
-        # Rendering runs on the worker too: maps and marks are pixel work that would stall the event loop.
-        front, side_measures, stage_ms = _measure(engine, decoded, sides)
+    def job(engine: Any) -> tuple[list[dict[str, Any]], dict[str, float]]:
+        # Everything after the cache lookup runs on the worker: decoding (a hit needs none) and rendering
+        # (maps and marks are pixel work that would stall the event loop).
+        timer = StageTimer()
         t0 = time.perf_counter()
-        payload = _render(tier, front, side_measures, sides, state.settings.gate, qc=qc, rect_conf=rect_conf,
-                          maps=maps, marks=marks, colors=colors, side_results=bool(side_results))
-        return payload, {**stage_ms, f"render_{tier}": (time.perf_counter() - t0) * 1e3}
+        decoded = _decode(image, tier, limits)
+        sides = {s: _decode(b, tier, limits, f"{s}_side_image") for s, b in side_bytes.items()}
+        timer.add("decode", time.perf_counter() - t0)
+        front, side_faces = _measure(engine, decoded, sides, timer)
+        t0 = time.perf_counter()
+        payload = _render(tier, front, side_faces, sides, gate, qc=qc, rect_conf=rect_conf, maps=maps,
+                          marks=marks, colors=colors, side_results=bool(side_results))
+        timer.add(f"render_{tier}", time.perf_counter() - t0)
+        return [payload], timer.ms
 
-    payload, stage_ms = await state.pool.run(job)
-    state.metrics.observe_stages(stage_ms)
-    state.cache.put(key, [payload])
-    return payload
+    result, _cached = await state.cached_run(key, job)
+    return result[0]
 
 
 async def basic(request: Request) -> JSONResponse:
