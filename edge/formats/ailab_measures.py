@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from edge.face.regions import LEFT_BROW, RIGHT_BROW
+from edge.shop.skin_type import skin_type
 
 if TYPE_CHECKING:
     from edge.pipeline import FaceMeasures
@@ -59,6 +60,9 @@ PORE_ZONE_OF_REGION = {"forehead": "forehead", "left_cheek": "cheek_left", "righ
                        "chin": "chin"}
 
 # --- oil, water, roughness, pigment ----------------------------------------------------------------
+# The vendor's skin_type codes of edge/shop/skin_type.py's types (grades it cannot read: normal, as no
+# zone is then graded dry or oily).
+SKIN_TYPE_CODES = {"oily": 0, "dry": 1, "normal": 2, "combination": 3}
 OILY_ZONES = {"t_zone": ("forehead", "glabella", "nose"), "left_cheek": ("cheek_left",),
               "right_cheek": ("cheek_right",), "chin_area": ("chin",)}
 OILY_SHINE = 0.05  # skinquality's oily threshold: >= 5 % of a zone's skin is specular highlight
@@ -329,23 +333,14 @@ class VendorView:
 
     def skin_type(self) -> tuple[int, list[float]]:
         """(0 oily | 1 dry | 2 normal | 3 combination, confidence per type) from the five dry/oil zones
-        (forehead, nose, cheek L, cheek R, chin): the share of zones that vote for each type."""
+        (forehead, nose, cheek L, cheek R, chin): the type by the one rule of edge/shop/skin_type.py (the
+        shop's skin profile uses it too); confidence = the share of zones that vote for each type."""
         z = self.dryoil()
         t_oily = sum(v == "2" for v in (z[0], z[1])) / 2
         cheeks_not = sum(v != "2" for v in (z[2], z[3])) / 2
         conf = [sum(v == "2" for v in z) / 5, sum(v == "0" for v in z) / 5, sum(v == "1" for v in z) / 5,
                 t_oily * cheeks_not]
-        if all(v == "2" for v in z):
-            kind = 0
-        elif t_oily == 1 and cheeks_not == 1:
-            kind = 3
-        elif "0" in z and "2" not in z:
-            kind = 1
-        elif "2" in z:
-            kind = 3 if cheeks_not > 0 else 0
-        else:
-            kind = 2
-        return kind, [round(c, 4) for c in conf]
+        return SKIN_TYPE_CODES[skin_type(z) or "normal"], [round(c, 4) for c in conf]
 
     def _zones_mask(self, zones: tuple[str, ...]) -> np.ndarray:
         sel = np.zeros_like(self.m.skin)

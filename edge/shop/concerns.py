@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from edge.shop.skin_type import DRYOIL_ZONES, skin_type
 from edge.shop.vocabulary import CONCERN_LABELS, CONCERNS, TONES
 
 # The analysis fields the scores read (all with extended=true); skinface adds nothing to them.
@@ -65,7 +66,6 @@ OILY_FULL = 0.15  # three times that: the zone glistens (ailab_measures.OILY_SEV
 TOLERANT_SPREAD = 0.10  # skinquality.TOLERANT_SPREAD: less red area is small spots, not a sensitive pattern
 UNEVEN_FULL = 0.045  # brown-patch share (p95 on valid, as PORES_FULL)
 
-DRYOIL_ZONES = ("forehead", "nose", "cheek_left", "cheek_right", "chin")  # skinquality's order
 ZONE_WORDS = {"forehead": "forehead", "nose": "nose", "cheek_left": "left cheek", "cheek_right": "right cheek",
               "chin": "chin", "glabella": "between the brows", "under_eye_left": "under the left eye",
               "under_eye_right": "under the right eye", "crows_feet_left": "crow's feet (left)",
@@ -315,23 +315,6 @@ def plain_scores(scores: Mapping[str, ConcernScore]) -> dict[str, float]:
 
 
 # --- the skin profile --------------------------------------------------------------------------------
-
-
-def skin_type(dryoil: Any) -> str | None:
-    """From the five dry/oil zone grades (forehead, nose, cheek L, cheek R, chin): oily when the T-zone
-    and both cheeks are oily; combination when the T-zone is oily and a cheek is not; dry when a zone is
-    dry and none is oily; normal otherwise (the usual cosmetic definitions)."""
-    if not isinstance(dryoil, list) or len(dryoil) != len(DRYOIL_ZONES) or not all(v in ("0", "1", "2") for v in dryoil):
-        return None
-    forehead, nose, left, right, _chin = dryoil
-    t_oily = "2" in (forehead, nose)
-    if t_oily and left == right == "2":
-        return "oily"
-    if t_oily or "2" in dryoil:
-        return "combination"
-    if "0" in dryoil:
-        return "dry"
-    return "normal"
 
 
 def skin_profile(face: Mapping[str, Any]) -> SkinProfile:

@@ -178,3 +178,30 @@ def test_paired_severities_are_the_worse_side_level_minus_one(measures) -> None:
     adv = ailab_advanced.render(v, rect_confidence=False, maps=())["result"]
     assert pro["eye_finelines_severity"]["value"] == 1
     assert pro["nasolabial_fold_severity"]["value"] == adv["nasolabial_fold_severity"]["value"] == 2
+
+
+def test_one_skin_type_rule_for_the_vendor_and_the_shop(measures) -> None:
+    """Every one of the 3^5 = 243 dry/oil grade combinations: the vendor tiers' skin_type and the shop's
+    skin profile both give the type of edge/shop/skin_type.py (they were two copies that disagreed on 12)."""
+    from collections import Counter
+    from itertools import product
+
+    from edge.formats.ailab_measures import SKIN_TYPE_CODES
+    from edge.shop.concerns import skin_profile
+    from edge.shop.skin_type import skin_type
+    from edge.shop.vocabulary import SKIN_TYPES
+
+    kinds: Counter[str] = Counter()
+    for grades in product("012", repeat=5):
+        zones = list(grades)
+        kind = skin_type(zones)
+        assert kind in SKIN_TYPES
+        kinds[kind] += 1
+        quality = {**measures.face["skinquality"], "skin_dryoil_check": zones}
+        assert VendorView(with_face(measures, skinquality=quality)).skin_type()[0] == SKIN_TYPE_CODES[kind], zones
+        assert skin_profile({"skinquality": {"skin_dryoil_check": zones}}).skin_type == kind, zones
+    # oily: T-zone (3^2 - 2^2 = 5 ways) x both cheeks oily x any chin; dry: no "2" and some "0" (2^5 - 1);
+    # normal: all "1"; combination: the rest.
+    assert kinds == {"oily": 15, "dry": 31, "normal": 1, "combination": 196}
+    # the twelve the copies disagreed on: oily cheeks under a T-zone that is not oily
+    assert skin_type(["0", "0", "2", "2", "0"]) == skin_type(["1", "1", "2", "2", "1"]) == "combination"

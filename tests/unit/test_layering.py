@@ -47,3 +47,12 @@ def test_shop_uses_no_other_room() -> None:
     for p in (EDGE / "shop").rglob("*.py"):
         foreign = [m for m in imported_modules(p) if m.startswith("edge.") and not m.startswith("edge.shop")]
         assert not foreign, (p, foreign)
+
+
+def test_formats_use_only_the_shops_neutral_skin_type_rule() -> None:
+    """The skin-type rule is shared by the vendor formats and the shop (one rule, not two copies): it lives
+    in edge/shop/skin_type.py, which imports nothing of edge, and it is all the formats take from the shop."""
+    assert not [m for m in imported_modules(EDGE / "shop" / "skin_type.py") if m.startswith("edge")]
+    for p in (EDGE / "formats").rglob("*.py"):
+        shop = [m for m in imported_modules(p) if m.startswith("edge.shop")]
+        assert set(shop) <= {"edge.shop.skin_type"}, (p, shop)
