@@ -192,7 +192,9 @@ class RecommendRequest(BaseModel):
 
 class RecommendResponse(BaseModel):
     result_id: str | None
-    definitions_version: int = Field(description="Version of the concern-score definitions (edge/shop/concerns.py).")
+    scores_version: int = Field(description=(
+        "Version of the concern scores (their definitions and full scales: edge/shop/concern_table.json); "
+        "changes are computed only against visits scored with the same version."))
     catalogue: dict[str, Any]
     profile: dict[str, Any] = Field(description="Skin type, sensitivity grade, tone class, acne found, moles counted.")
     concerns: list[dict[str, Any]] = Field(description="Per concern: score 0-100 (null: not measured), where, measure.")

@@ -1,16 +1,22 @@
-"""The shop's run-time state: the catalogue in use (replaced atomically) and the take-home reports
-(memory only, each behind a random token that lives `shop.report_ttl_s`)."""
+"""The shop's run-time state: the catalogue in use (replaced atomically), the committed concern table and
+the report template (read here and handed to edge/shop, which reads no file but the catalogue), and the
+take-home reports (memory only, each behind a random token that lives `shop.report_ttl_s`)."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
+import os
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Template, TemplateError
 
 from edge.config import ConfigError, Settings, load_admin_key
 from edge.shop.catalogue import (
@@ -19,14 +25,47 @@ from edge.shop.catalogue import (
     format_of,
     load_catalogue,
     parse_catalogue,
-    write_atomically,
 )
-from edge.shop.report import ReportData, render_pdf
+from edge.shop.report import TEMPLATE_FILE, ReportData, compile_template, render_pdf
+from edge.shop.table import TABLE_NAME, ConcernTable, TableError, parse_table
 
 log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 16  # 128 random bits: a link cannot be guessed within its minutes of life
 GONE_MEMORY = 4096  # expired/deleted tokens remembered (id only) to answer 410 rather than 404
+CONCERN_TABLE = Path(TEMPLATE_FILE).parent.parent / TABLE_NAME  # edge/shop/concern_table.json, committed
+
+
+def load_concern_table(path: Path = CONCERN_TABLE) -> ConcernTable:
+    """The committed concern table (full scales, MDC95, scores version); TableError if unusable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TableError(f"cannot read {path}: {exc}") from None
+    return parse_table(data)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that a reader sees the old file or the new one, never half of it:
+    a temp file in the same folder, flushed to disk, renamed over the old name."""
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temp, "x", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    try:  # the rename itself must survive a power cut
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 class CatalogueHolder:
@@ -176,6 +215,21 @@ def is_local_network(host: str) -> bool:
 
 
 class ShopState:
-    def __init__(self, settings: Settings) -> None:
+    """The catalogue, the concern table and the report template, each read once here; a missing or broken
+    one disables the shop (503 saying why), never the kiosk."""
+
+    def __init__(self, settings: Settings, table_path: Path = CONCERN_TABLE) -> None:
         self.catalogue = CatalogueHolder(settings)
         self.reports = ReportStore(settings.shop.report_ttl_s, settings.shop.max_reports)
+        self.table: ConcernTable | None = None
+        self.table_error: str | None = None
+        try:
+            self.table = load_concern_table(table_path)
+        except TableError as exc:
+            self.table_error = f"concern table: {exc}"
+            log.warning("shop disabled: %s", self.table_error)
+        self.template: Template | None = None
+        try:
+            self.template = compile_template(TEMPLATE_FILE.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, TemplateError) as exc:
+            log.warning("take-home reports disabled: cannot read %s: %s", TEMPLATE_FILE, exc)

@@ -17,8 +17,6 @@ import csv
 import hashlib
 import io
 import math
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -41,7 +39,9 @@ from edge.shop.vocabulary import (
 )
 
 FORMATS = ("yaml", "csv")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".svg")
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
+               ".svg": "image/svg+xml"}  # the product pictures a catalogue may name, and their media types
+IMAGE_SUFFIXES = tuple(IMAGE_TYPES)
 MAX_PRODUCTS = 2000  # a shop's shelf, not a warehouse: bounds the work of a reload
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a 2,000-product CSV is ~300 kB; more is a mistake
 MAX_PRICE = 100_000.0
@@ -292,29 +292,6 @@ def load_catalogue(path: Path, *, currency: str) -> Catalogue:
     except UnicodeDecodeError:
         raise CatalogueError(str(path), ["not UTF-8 text"]) from None
     return parse_catalogue(text, fmt, path.parent, currency=currency, source=str(path))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that a reader sees the old file or the new one, never half of it:
-    a temp file in the same folder, flushed to disk, renamed over the old name."""
-    path = Path(path)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temp, "x", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-    try:  # the rename itself must survive a power cut
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
 
 
 def price_text(price: float, currency: str) -> str:

@@ -1,25 +1,21 @@
 """Change since the last visit: each concern's score against the previous visit's, judged against that
 concern's measured repeatability.
 
-A change is real only when it exceeds the concern's minimal detectable change (MDC95, from
-edge/shop/repeatability.json, written by scripts/concern_repeatability.py on re-rendered real faces):
+A change is real only when it exceeds the concern's minimal detectable change (MDC95: the committed
+table's, edge/shop/table.py, measured by scripts/concern_repeatability.py on re-rendered real faces):
 |now - before| <= MDC95 reads "no real change"; beyond it a higher score is "worse", a lower one
 "better" (every concern score grows with severity), with the size of the change.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from edge.shop.concerns import shown
 from edge.shop.vocabulary import CONCERN_LABELS, CONCERNS
 
-REPEATABILITY_TABLE = Path(__file__).resolve().parent / "repeatability.json"
 NO_REAL_CHANGE, BETTER, WORSE, NOT_COMPARABLE = "no real change", "better", "worse", "not comparable"
 
 
@@ -49,13 +45,6 @@ class Change:
         return {"concern": self.concern, "label": CONCERN_LABELS[self.concern], "before": self.before,
                 "now": self.now, "delta": self.delta, "mdc95": self.mdc, "verdict": self.verdict,
                 "text": self.text}
-
-
-@lru_cache(maxsize=4)
-def load_repeatability(path: Path = REPEATABILITY_TABLE) -> dict[str, float]:
-    """{concern: MDC95} from the committed table (never the data it was made from)."""
-    table = json.loads(Path(path).read_text(encoding="utf-8"))
-    return {c: float(v["mdc95"]) for c, v in table["concerns"].items() if c in CONCERNS}
 
 
 def verdict(before: float, now: float, mdc: float) -> str:

@@ -1,35 +1,41 @@
 """Concern scores: one 0-100 severity per concern, from the analysis measurements of one face.
 
 Input: a face object of the seed envelope analysed with `extended=true` (the measured values live
-there); a concern whose field was not analysed is None ("not measured"), never a guess. Every score is
-linear in one measurement, 0 when nothing is found, capped at 100, with no floor and no stretching:
+there); a concern whose field was not analysed is None ("not measured"), never a guess. Each concern has
+one measurement, sampled once per face or once per zone/region, and its score is the mean over those
+samples of a linear map, 0 when nothing is found, capped at 100, with no floor and no stretching:
 
-    score = 100 * clamp((m - found) / (full - found), 0, 1)
+    score = mean over the samples m of 100 * clamp((m - found) / (full - found), 0, 1)
 
-| concern | m (the measurement) | found | full (reads 100) |
-|---|---|---|---|
-| acne | expected number of real acne lesions: sum of the calibrated scores of acne findings (whiteheads, pimples, nodules) | 0 | ACNE_FULL |
-| spots | the same sum over spots (freckles, age spots) and acne marks | 0 | SPOTS_FULL |
-| wrinkles | mean over the ten wrinkle regions of min(100, 100 * sum(length mm x depth OD) / WRINKLE_REGION_FULL) (the vendor tier's wrinkle_score) | - | - |
-| pores | enlarged pores counted on the forehead and cheeks | 0 | PORES_FULL |
-| blackheads | blackheads counted on and around the nose | 0 | BLACKHEADS_FULL |
-| dark_circles | the darker under-eye's mean OD over its cheek, where a dark circle is found | DARK_CIRCLE_MIN_OD | DARK_CIRCLE_FULL_OD |
-| eye_bags | the share of the eye's width its bag or trough crease spans (worse eye, where one is found) | 0 | 1 |
-| dryness | mean over the five zones of the texture excess of matte zones: (texture - DRY_TEXTURE) / (ROUGH_FULL - DRY_TEXTURE) | - | - |
-| oiliness | mean over the five zones of the shine excess: (shine - OILY_SHINE) / (OILY_FULL - OILY_SHINE) | - | - |
-| redness | share of cheek and nose skin visibly redder than the forehead and chin | TOLERANT_SPREAD | 1 |
-| uneven_tone | share of cheek and forehead skin in brown patches (extended.color.brown_patch_share) | 0 | UNEVEN_FULL |
+| concern | samples per face: m | found |
+|---|---|---|
+| acne | 1: expected number of real acne lesions, the sum of the calibrated scores of the acne findings (whiteheads, pimples, nodules) | 0 |
+| spots | 1: the same sum over spots (freckles, age spots) and acne marks | 0 |
+| wrinkles | 10: each wrinkle region's load, sum of length mm x depth OD of its lines (the vendor's ten regions: perioral is the two mouth halves, half its load each) | 0 |
+| pores | 1: enlarged pores counted on the forehead and cheeks | 0 |
+| blackheads | 1: blackheads counted on and around the nose | 0 |
+| dark_circles | 1: the darker under-eye's mean OD over its cheek, of the eyes where a dark circle is found (none: `found`) | DARK_CIRCLE_MIN_OD |
+| eye_bags | 1: the columns of the under-eye profile the bag or trough crease spans, worse eye with a finding (none: 0) | 0 |
+| dryness | 5: each zone's texture % where the zone is matte (not matte: `found`) | DRY_TEXTURE |
+| oiliness | 5: each zone's shine share | OILY_SHINE |
+| redness | 1: share of cheek and nose skin visibly redder than the forehead and chin | TOLERANT_SPREAD |
+| uneven_tone | 1: share of cheek and forehead skin in brown patches (extended.color.brown_patch_share) | 0 |
 
-The lesion sums use only a finding's family, score and size (the lesion model's output shape), so a
-retrained model changes the numbers it finds, not these definitions. The full scales come from data
-or from the analyzers' own named bands, each said beside it; `tests/unit/test_concerns.py` checks the
-copied analyzer thresholds against their source. Moles are counted (`moles_found`) but not scored:
-no product addresses them.
+`found` is 0 or the analyzer's own threshold (tests/unit/test_concerns.py checks the copies against
+their source). `full`, the level that reads 100, is chosen on data for every concern by one rule
+(FULL_SCALE_RULE, `full_scale`): scripts/concern_repeatability.py measures the samples on the valid split
+of acne-new v36 and writes the scales, with their distributions, into the committed table
+edge/shop/concern_table.json; the caller reads that table (edge/shop/table.py parses it) and passes the
+scales in. This module reads no file. The lesion sums use only a finding's family and score (the lesion
+model's output shape): a retrained model changes what is found, and a re-run of the script its scale.
+Moles are counted (`moles_found`) but not scored: no product addresses them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import statistics
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,34 +44,33 @@ from edge.shop.vocabulary import CONCERN_LABELS, CONCERNS, TONES
 
 # The analysis fields the scores read (all with extended=true); skinface adds nothing to them.
 CONCERN_FIELDS = ("color", "acnespotmole", "wrinkle", "eyesattr", "blackheadpore", "skinquality")
-# Bump when a definition or a full scale changes: stored scores of another version are not compared.
-DEFINITIONS_VERSION = 1
+# Bump when a definition (what is sampled, or `found`) changes; the table records the version it was made
+# for, and the product refuses a table of another version (edge/shop/table.py).
+DEFINITIONS_VERSION = 2
 
-# --- full scales -----------------------------------------------------------------------------------
-# Lesion counts: 100 = as many as the most affected 5 % of the 2,755 human-labelled training faces of
-# acne-new v36 (p95 of labelled acne + pimple per face: 7; of spot + scar: 10). Labels, not the model,
-# so a retrained model is measured against the same scale.
-ACNE_FULL = 7.0
-SPOTS_FULL = 10.0
-WRINKLE_REGION_FULL = 4.0  # mm x OD: ~40 mm of deep lines in one region (edge/formats/ailab_measures.py)
-WRINKLE_REGIONS = 10  # the vendor tier's searched regions; perioral counts as its two mouth halves
-# Chosen on data: p95 over the 323 faces of acne-new v36 valid (scripts/concern_repeatability.py prints
-# the distribution; edge/shop/repeatability.json keeps it under raw_on_originals).
-PORES_FULL = 220.0  # enlarged pores (p95 219.5)
-# Those photos show almost no blackheads (p95 1, max 24): no data to choose on, so the vendor tier's
-# top blackhead band (edge/formats/ailab_measures.BLACKHEAD_BANDS).
-BLACKHEADS_FULL = 151.0
+# --- where a concern is found (the analyzers' own thresholds) -------------------------------------------
 DARK_CIRCLE_MIN_OD = 0.06  # eyesattr.DARK_CIRCLE_MIN_OD: from here a dark circle is found
-DARK_CIRCLE_FULL_OD = 0.15  # the vendor tier's "severe" dark circle (ailab_measures.DARK_CIRCLE_SEVERITY_OD)
 BAG_COLUMNS = 12  # eyesattr.BAG_COLUMNS: the under-eye profile's columns, inner to outer corner
 DRY_SHINE = 0.005  # skinquality.DRY_SHINE: below this shine a zone is matte
 DRY_TEXTURE = 1.5  # skinquality.DRY_TEXTURE (%): matte and at least this rough reads dry
-ROUGH_FULL = 6.0  # texture % read as fully rough: smooth's "rough" boundary (3 %) doubled (ailab ROUGH_FULL_PCT)
 OILY_SHINE = 0.05  # skinquality.OILY_SHINE: from this shine share a zone is oily
-OILY_FULL = 0.15  # three times that: the zone glistens (ailab_measures.OILY_SEVERE_SHINE)
 TOLERANT_SPREAD = 0.10  # skinquality.TOLERANT_SPREAD: less red area is small spots, not a sensitive pattern
-UNEVEN_FULL = 0.045  # brown-patch share (p95 on valid, as PORES_FULL)
+FOUND = {"acne": 0.0, "spots": 0.0, "wrinkles": 0.0, "pores": 0.0, "blackheads": 0.0,
+         "dark_circles": DARK_CIRCLE_MIN_OD, "eye_bags": 0.0, "dryness": DRY_TEXTURE, "oiliness": OILY_SHINE,
+         "redness": TOLERANT_SPREAD, "uneven_tone": 0.0}
 
+# --- the full scales: one rule, applied by scripts/concern_repeatability.py -------------------------------
+FULL_SCALE_PERCENTILE = 95.0  # 100 reads "as much as the most affected 5 % of the valid faces where it is found"
+# Only samples above `found` count: with every face counted, concerns most faces do not show would get a
+# scale of (almost) nothing (28 of the 323 valid faces show any blackhead: one would read 100).
+MIN_FOUND_SAMPLES = 20  # fewer found samples and their p95 is the maximum of a handful: no scale is chosen
+FULL_SCALE_RULE = (f"full = the p{FULL_SCALE_PERCENTILE:.0f} of the concern's samples that are above `found`, "
+                   "over the originals of the valid split (at least "
+                   f"{MIN_FOUND_SAMPLES} such samples)")
+
+WRINKLE_ZONES = ("forehead", "glabella", "crows_feet_left", "crows_feet_right", "under_eye_left",
+                 "under_eye_right", "nasolabial_left", "nasolabial_right", "perioral")  # wrinkle.ZONE_TYPES
+PERIORAL_PARTS = 2  # the vendor's left and right mouth regions: perioral's load is split between them
 ZONE_WORDS = {"forehead": "forehead", "nose": "nose", "cheek_left": "left cheek", "cheek_right": "right cheek",
               "chin": "chin", "glabella": "between the brows", "under_eye_left": "under the left eye",
               "under_eye_right": "under the right eye", "crows_feet_left": "crow's feet (left)",
@@ -112,11 +117,24 @@ def shown(score: float) -> str:
 
 def linear(m: float, found: float, full: float) -> float:
     """100 * clamp((m - found) / (full - found), 0, 1), one decimal."""
-    return round(100.0 * min(max((m - found) / (full - found), 0.0), 1.0), 1)
+    return round(100.0 * _fraction(m, found, full), 1)
+
+
+def _fraction(m: float, found: float, full: float) -> float:
+    return min(max((m - found) / (full - found), 0.0), 1.0)
+
+
+def score_of(samples: Iterable[float], found: float, full: float) -> float:
+    """The score of one concern's samples: the mean of their linear maps, one decimal."""
+    values = list(samples)
+    return round(100.0 * sum(_fraction(m, found, full) for m in values) / len(values), 1)
 
 
 def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A finite number, else None (booleans, strings, NaN and infinities are not measurements)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _ext(face: Mapping[str, Any], field: str) -> Mapping[str, Any] | None:
@@ -125,7 +143,24 @@ def _ext(face: Mapping[str, Any], field: str) -> Mapping[str, Any] | None:
     return part if isinstance(part, Mapping) else None
 
 
-# --- one function per concern ------------------------------------------------------------------------
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+# --- one measurement per concern ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One concern's samples on one face, with where it is worst and the measurement in words."""
+
+    samples: tuple[float, ...]
+    where: str
+    measure: str
 
 
 def _lesion_items(face: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
@@ -134,102 +169,87 @@ def _lesion_items(face: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
     return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else None
 
 
-def _expected(items: list[Mapping[str, Any]], families: tuple[str, ...]) -> tuple[float, int]:
+def expected_lesions(items: list[Mapping[str, Any]], families: tuple[str, ...]) -> tuple[float, int]:
+    """(expected number of real lesions: the sum of the findings' calibrated scores, findings) of `families`."""
     picked = [i for i in items if i.get("family") in families]
     return sum(max(0.0, min(1.0, _num(i.get("score")) or 0.0)) for i in picked), len(picked)
 
 
-def acne(face: Mapping[str, Any]) -> ConcernScore:
+def _lesions(face: Mapping[str, Any], families: tuple[str, ...]) -> Measured | None:
     items = _lesion_items(face)
     if items is None:
-        return ConcernScore("acne", None)
-    expected, n = _expected(items, (ACNE_FAMILY,))
-    return ConcernScore("acne", linear(expected, 0.0, ACNE_FULL), "",
-                        f"{n} found ({expected:.1f} expected real)" if n else "none found")
+        return None
+    expected, n = expected_lesions(items, families)
+    return Measured((expected,), "", f"{n} found ({expected:.1f} expected real)" if n else "none found")
 
 
-def spots(face: Mapping[str, Any]) -> ConcernScore:
-    items = _lesion_items(face)
-    if items is None:
-        return ConcernScore("spots", None)
-    expected, n = _expected(items, (SPECKLE_FAMILY, MARK_FAMILY))
-    return ConcernScore("spots", linear(expected, 0.0, SPOTS_FULL), "",
-                        f"{n} found ({expected:.1f} expected real)" if n else "none found")
-
-
-def wrinkles(face: Mapping[str, Any]) -> ConcernScore:
+def _wrinkles(face: Mapping[str, Any]) -> Measured | None:
     ext = _ext(face, "wrinkle")
     if ext is None:
-        return ConcernScore("wrinkles", None)
-    lengths, depths, zones = ext.get("length_mm", []), ext.get("depth_od", []), ext.get("zone", [])
-    load: dict[str, float] = {}
+        return None
+    lengths, depths, zones = _list(ext.get("length_mm")), _list(ext.get("depth_od")), _list(ext.get("zone"))
+    load = dict.fromkeys(WRINKLE_ZONES, 0.0)
+    total = 0.0
     for length, depth, zone in zip(lengths, depths, zones, strict=False):
-        if _num(length) is not None and _num(depth) is not None and isinstance(zone, str):
-            load[zone] = load.get(zone, 0.0) + float(length) * max(float(depth), 0.0)
-    regions: list[float] = []
-    for zone, value in load.items():  # perioral is the vendor's two mouth regions: half the load each
-        parts = 2 if zone == "perioral" else 1
-        regions += [min(100.0, 100.0 * value / parts / WRINKLE_REGION_FULL)] * parts
-    score = round(sum(regions) / WRINKLE_REGIONS, 1)
-    worst = max(load, key=lambda z: load[z]) if load else ""
-    total = sum(float(x) for x in lengths if _num(x) is not None)
-    return ConcernScore("wrinkles", score, ZONE_WORDS.get(worst, worst),
-                        f"{len(zones)} lines, {total:.0f} mm" if zones else "none found")
+        mm, od = _num(length), _num(depth)
+        if mm is not None and od is not None and zone in load:
+            load[zone] += mm * max(od, 0.0)
+            total += mm
+    samples = [v for z, v in load.items() for v in ([v / PERIORAL_PARTS] * PERIORAL_PARTS if z == "perioral" else [v])]
+    worst = max(load, key=lambda z: load[z]) if any(load.values()) else ""
+    return Measured(tuple(samples), ZONE_WORDS.get(worst, ""),
+                    f"{len(zones)} lines, {total:.0f} mm" if zones else "none found")
 
 
 def _most(counts: Mapping[str, Any]) -> str:
-    valid = {k: float(v) for k, v in counts.items() if _num(v) is not None and float(v) > 0}
+    valid = {k: v for k, v in ((k, _num(v)) for k, v in counts.items()) if v is not None and v > 0}
     return ZONE_WORDS.get(max(valid, key=lambda k: valid[k]), "") if valid else ""
 
 
-def pores(face: Mapping[str, Any]) -> ConcernScore:
-    bp, ext = face.get("blackheadpore"), _ext(face, "blackheadpore")
-    n = _num(bp.get("pore_num")) if isinstance(bp, Mapping) else None
+def _pores(face: Mapping[str, Any]) -> Measured | None:
+    n = _num(_mapping(face.get("blackheadpore")).get("pore_num"))
     if n is None:
-        return ConcernScore("pores", None)
-    counts = ext.get("pore_counts", {}) if ext is not None else {}
-    return ConcernScore("pores", linear(n, 0.0, PORES_FULL), _most(counts if isinstance(counts, Mapping) else {}),
-                        f"{int(n)} enlarged pores")
+        return None
+    counts = _mapping(_mapping(_ext(face, "blackheadpore")).get("pore_counts"))
+    return Measured((n,), _most(counts), f"{int(n)} enlarged pores")
 
 
-def blackheads(face: Mapping[str, Any]) -> ConcernScore:
-    bp = face.get("blackheadpore")
-    n = _num(bp.get("blackhead_num")) if isinstance(bp, Mapping) else None
+def _blackheads(face: Mapping[str, Any]) -> Measured | None:
+    n = _num(_mapping(face.get("blackheadpore")).get("blackhead_num"))
     if n is None:
-        return ConcernScore("blackheads", None)
-    return ConcernScore("blackheads", linear(n, 0.0, BLACKHEADS_FULL), "nose" if n else "", f"{int(n)} blackheads")
+        return None
+    return Measured((n,), "nose", f"{int(n)} blackheads")
 
 
 def _eye_found(face: Mapping[str, Any], key: str, side: str) -> bool:
-    eyes = face.get("eyesattr")
-    return isinstance(eyes, Mapping) and bool(eyes.get(f"{key}_{side}_type"))
+    return bool(_mapping(face.get("eyesattr")).get(f"{key}_{side}_type"))
 
 
 def _side_word(sides: list[str]) -> str:
     return "both eyes" if len(sides) == 2 else f"{sides[0]} eye" if sides else ""
 
 
-def dark_circles(face: Mapping[str, Any]) -> ConcernScore:
+def _dark_circles(face: Mapping[str, Any]) -> Measured | None:
     ext = _ext(face, "eyesattr")
     if ext is None or not isinstance(face.get("eyesattr"), Mapping):
-        return ConcernScore("dark_circles", None)
-    od = {s: _num((ext.get(f"dark_circle_{s}") or {}).get("mean_od")) or 0.0 for s in ("left", "right")}
+        return None
+    od = {s: _num(_mapping(ext.get(f"dark_circle_{s}")).get("mean_od")) or 0.0 for s in ("left", "right")}
     found = [s for s in ("left", "right") if _eye_found(face, "dark_circle", s)]
-    worst = max((od[s] for s in found), default=0.0)
-    return ConcernScore("dark_circles", linear(worst, DARK_CIRCLE_MIN_OD, DARK_CIRCLE_FULL_OD) if found else 0.0,
-                        _side_word(found), f"{worst:.3f} OD darker than the cheek" if found else "none found")
+    worst = max((od[s] for s in found), default=DARK_CIRCLE_MIN_OD)
+    return Measured((worst,), _side_word(found),
+                    f"{worst:.3f} OD darker than the cheek" if found else "none found")
 
 
-def eye_bags(face: Mapping[str, Any]) -> ConcernScore:
+def _eye_bags(face: Mapping[str, Any]) -> Measured | None:
     ext = _ext(face, "eyesattr")
     if ext is None or not isinstance(face.get("eyesattr"), Mapping):
-        return ConcernScore("eye_bags", None)
+        return None
     found = [s for s in ("left", "right") if _eye_found(face, "eye_bags", s)]
-    span = {s: sum(_num((ext.get(f"eye_bags_{s}") or {}).get(k)) or 0.0 for k in ("bag_columns", "trough_columns"))
+    span = {s: sum(_num(_mapping(ext.get(f"eye_bags_{s}")).get(k)) or 0.0 for k in ("bag_columns", "trough_columns"))
             for s in ("left", "right")}
     worst = max((span[s] for s in found), default=0.0)
-    return ConcernScore("eye_bags", linear(worst, 0.0, BAG_COLUMNS) if found else 0.0, _side_word(found),
-                        f"crease over {worst / BAG_COLUMNS:.0%} of the eye's width" if found else "none found")
+    return Measured((worst,), _side_word(found),
+                    f"crease over {worst / BAG_COLUMNS:.0%} of the eye's width" if found else "none found")
 
 
 def _zones(face: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -248,70 +268,90 @@ def _zone_place(zones: list[str]) -> str:
     return ", ".join(ZONE_WORDS[z] for z in zones)
 
 
-def dryness(face: Mapping[str, Any]) -> ConcernScore:
+def _dryness(face: Mapping[str, Any]) -> Measured | None:
     zones = _zones(face)
     if zones is None:
-        return ConcernScore("dryness", None)
-    parts: dict[str, float] = {}
+        return None
+    samples = []
     for z in DRYOIL_ZONES:
-        m = zones.get(z) if isinstance(zones.get(z), Mapping) else {}
+        m = _mapping(zones.get(z))
         shine, texture = _num(m.get("shine")), _num(m.get("texture_pct"))
         matte = shine is not None and shine < DRY_SHINE
-        parts[z] = linear(texture, DRY_TEXTURE, ROUGH_FULL) if matte and texture is not None else 0.0
-    dry = [z for z in DRYOIL_ZONES if parts[z] > 0]
-    return ConcernScore("dryness", round(sum(parts.values()) / len(DRYOIL_ZONES), 1), _zone_place(dry),
-                        f"matte and rough: {len(dry)} of 5 zones" if dry else "no dry zone")
+        samples.append(texture if matte and texture is not None else DRY_TEXTURE)
+    dry = [z for z, t in zip(DRYOIL_ZONES, samples, strict=True) if t > DRY_TEXTURE]
+    return Measured(tuple(samples), _zone_place(dry), f"matte and rough: {len(dry)} of 5 zones" if dry else "no dry zone")
 
 
-def oiliness(face: Mapping[str, Any]) -> ConcernScore:
+def _oiliness(face: Mapping[str, Any]) -> Measured | None:
     zones = _zones(face)
     if zones is None:
-        return ConcernScore("oiliness", None)
-    parts: dict[str, float] = {}
-    for z in DRYOIL_ZONES:
-        m = zones.get(z) if isinstance(zones.get(z), Mapping) else {}
-        shine = _num(m.get("shine"))
-        parts[z] = linear(shine, OILY_SHINE, OILY_FULL) if shine is not None else 0.0
-    oily = [z for z in DRYOIL_ZONES if parts[z] > 0]
-    return ConcernScore("oiliness", round(sum(parts.values()) / len(DRYOIL_ZONES), 1), _zone_place(oily),
-                        f"shiny: {len(oily)} of 5 zones" if oily else "no oily zone")
+        return None
+    samples = [_num(_mapping(zones.get(z)).get("shine")) for z in DRYOIL_ZONES]
+    shine = tuple(OILY_SHINE if v is None else v for v in samples)
+    oily = [z for z, v in zip(DRYOIL_ZONES, shine, strict=True) if v > OILY_SHINE]
+    return Measured(shine, _zone_place(oily), f"shiny: {len(oily)} of 5 zones" if oily else "no oily zone")
 
 
-def redness(face: Mapping[str, Any]) -> ConcernScore:
-    ext = _ext(face, "skinquality")
-    red = ext.get("redness") if ext is not None else None
-    spread = _num(red.get("spread")) if isinstance(red, Mapping) else None
+def _redness(face: Mapping[str, Any]) -> Measured | None:
+    spread = _num(_mapping(_mapping(_ext(face, "skinquality")).get("redness")).get("spread"))
     if spread is None:
-        return ConcernScore("redness", None)
-    score = linear(spread, TOLERANT_SPREAD, 1.0)
-    return ConcernScore("redness", score, "cheeks and nose" if score > 0 else "",
-                        f"{spread:.0%} of cheeks and nose redder")
+        return None
+    return Measured((spread,), "cheeks and nose", f"{spread:.0%} of cheeks and nose redder")
 
 
-def uneven_tone(face: Mapping[str, Any]) -> ConcernScore:
-    ext = _ext(face, "color")
-    share = _num(ext.get("brown_patch_share")) if ext is not None else None
+def _uneven_tone(face: Mapping[str, Any]) -> Measured | None:
+    share = _num(_mapping(_ext(face, "color")).get("brown_patch_share"))
     if share is None:
-        return ConcernScore("uneven_tone", None)
-    score = linear(share, 0.0, UNEVEN_FULL)
-    return ConcernScore("uneven_tone", score, "cheeks and forehead" if score > 0 else "",
-                        f"{share:.1%} of cheeks and forehead in brown patches")
+        return None
+    return Measured((share,), "cheeks and forehead", f"{share:.1%} of cheeks and forehead in brown patches")
 
 
-SCORERS = {"acne": acne, "spots": spots, "wrinkles": wrinkles, "pores": pores, "blackheads": blackheads,
-           "dark_circles": dark_circles, "eye_bags": eye_bags, "dryness": dryness, "oiliness": oiliness,
-           "redness": redness, "uneven_tone": uneven_tone}
-assert tuple(SCORERS) == CONCERNS
+MEASURES: dict[str, Callable[[Mapping[str, Any]], Measured | None]] = {
+    "acne": lambda face: _lesions(face, (ACNE_FAMILY,)),
+    "spots": lambda face: _lesions(face, (SPECKLE_FAMILY, MARK_FAMILY)),
+    "wrinkles": _wrinkles, "pores": _pores, "blackheads": _blackheads, "dark_circles": _dark_circles,
+    "eye_bags": _eye_bags, "dryness": _dryness, "oiliness": _oiliness, "redness": _redness,
+    "uneven_tone": _uneven_tone}
+assert tuple(MEASURES) == tuple(FOUND) == CONCERNS
 
 
-def concern_scores(face: Mapping[str, Any]) -> dict[str, ConcernScore]:
-    """Every concern's score for one face (None scores: that field was not analysed with extended)."""
-    return {name: scorer(face) for name, scorer in SCORERS.items()}
+def measurements(face: Mapping[str, Any]) -> dict[str, tuple[float, ...] | None]:
+    """Each concern's samples on this face (None: not analysed): what the full scales are chosen on."""
+    out: dict[str, tuple[float, ...] | None] = {}
+    for name, measure in MEASURES.items():
+        got = measure(face)
+        out[name] = None if got is None else got.samples
+    return out
+
+
+def concern_score(name: str, face: Mapping[str, Any], full: float) -> ConcernScore:
+    """One concern's score on this face, with `full` its scale from the table."""
+    got = MEASURES[name](face)
+    if got is None:
+        return ConcernScore(name, None)
+    score = score_of(got.samples, FOUND[name], full)
+    return ConcernScore(name, score, got.where if score > 0 else "", got.measure)
+
+
+def concern_scores(face: Mapping[str, Any], scales: Mapping[str, float]) -> dict[str, ConcernScore]:
+    """Every concern's score for one face (None scores: that field was not analysed with extended);
+    `scales`: {concern: full}, the committed table's (edge/shop/table.py)."""
+    return {name: concern_score(name, face, scales[name]) for name in CONCERNS}
 
 
 def plain_scores(scores: Mapping[str, ConcernScore]) -> dict[str, float]:
     """{concern: score} of the measured concerns: what the diary keeps per visit."""
     return {name: s.score for name, s in scores.items() if s.score is not None}
+
+
+def full_scale(samples: Iterable[float], found: float) -> tuple[float, int] | None:
+    """FULL_SCALE_RULE: (the p95 of the samples above `found`, 4 significant digits; how many there are),
+    or None when there are fewer than MIN_FOUND_SAMPLES of them."""
+    above = sorted(m for m in samples if m > found)
+    if len(above) < MIN_FOUND_SAMPLES:
+        return None
+    cut = statistics.quantiles(above, n=100, method="inclusive")[int(FULL_SCALE_PERCENTILE) - 1]
+    return float(f"{cut:.4g}"), len(above)
 
 
 # --- the skin profile --------------------------------------------------------------------------------
@@ -327,7 +367,7 @@ def skin_profile(face: Mapping[str, Any]) -> SkinProfile:
     items = _lesion_items(face)
     acne_found = None
     if isinstance(asm, Mapping):
-        acne_found = any(i.get("type") != 1 for i in asm.get("acne_list", []) if isinstance(i, Mapping))
+        acne_found = any(i.get("type") != 1 for i in _list(asm.get("acne_list")) if isinstance(i, Mapping))
     elif items is not None:
         acne_found = any(i.get("family") == ACNE_FAMILY for i in items)
     moles = _num(asm.get("mole_num")) if isinstance(asm, Mapping) else None

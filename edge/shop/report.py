@@ -1,7 +1,8 @@
 """The take-home report: one printable page with the face overlay, the concern scores, the change since
 the last visit and the routine; as HTML (print CSS, A4, every image inline so it works offline and
 on a phone) and as a PDF drawn by fpdf2 (pure Python: no browser on the device). Both render the same
-`ReportData`; nothing here stores or sends anything.
+`ReportData`; nothing here stores, sends or reads anything: the caller reads the page's template
+(TEMPLATE_FILE) and hands its text to `compile_template`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, Template
 
 from edge.shop.catalogue import price_text
 from edge.shop.change import Change
@@ -21,7 +22,7 @@ from edge.shop.concerns import ConcernScore, SkinProfile, shown
 from edge.shop.matcher import Pick
 from edge.shop.vocabulary import STEPS
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE_FILE = Path(__file__).resolve().parent / "templates" / "report.html.j2"  # read by the caller
 DISCLAIMER = "A cosmetic indication measured by this kiosk, not a medical diagnosis."
 PRIVACY = ("Made on the shop's kiosk; no account, nothing sent to a cloud. This link works on the shop's "
            "network only and is erased when it expires or when you press \"Delete my data\".")
@@ -92,23 +93,29 @@ def _rows(data: ReportData) -> list[dict[str, Any]]:
     return rows
 
 
-def _routine(data: ReportData) -> list[dict[str, Any]]:
+def _in_step_order(data: ReportData) -> list[RoutineItem]:
+    return sorted(data.routine, key=lambda r: STEPS.index(r.pick.product.step))
+
+
+def _routine(items: list[RoutineItem], currency: str) -> list[dict[str, Any]]:
     out = []
-    for item in sorted(data.routine, key=lambda r: STEPS.index(r.pick.product.step)):
+    for item in items:
         p = item.pick.product
         out.append({"step": STEP_WORDS[p.step], "name": p.name, "brand": p.brand, "id": p.id,
-                    "price": price_text(p.price, data.currency), "reason": item.pick.reason,
+                    "price": price_text(p.price, currency), "reason": item.pick.reason,
                     "image": _data_uri(item.image, item.image_type)})
     return out
 
 
-_ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+def compile_template(text: str) -> Template:
+    """The report page's Jinja template from its text (HTML-escaped values)."""
+    return Environment(autoescape=True).from_string(text)
 
 
-def render_html(data: ReportData, pdf_url: str | None = None) -> str:
+def render_html(data: ReportData, template: Template, pdf_url: str | None = None) -> str:
     """The printable page (A4, one page), every image inline."""
-    return _ENV.get_template("report.html.j2").render(
-        rows=_rows(data), routine=_routine(data), profile=profile_line(data.profile),
+    return template.render(
+        rows=_rows(data), routine=_routine(_in_step_order(data), data.currency), profile=profile_line(data.profile),
         overlay=_data_uri(data.overlay_jpeg, "image/jpeg"), has_changes=data.changes is not None,
         previous=_when(data.previous_visit_at) if data.previous_visit_at else None,
         created=_when(data.created_at), expires=_when(data.expires_at), pdf_url=pdf_url,
@@ -192,12 +199,12 @@ def render_pdf(data: ReportData) -> bytes:
     pdf.set_xy(MARGIN, y)
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(width, 7, "Your routine", new_x="LMARGIN", new_y="NEXT")
-    items = _routine(data)
+    in_order = _in_step_order(data)
+    items = _routine(in_order, data.currency)
     if not items:
         pdf.set_font("Helvetica", "", 9)
         pdf.cell(width, 6, "No product of this shop fits your measurements.", new_x="LMARGIN", new_y="NEXT")
-    for item, routine_item in zip(items, sorted(data.routine, key=lambda r: STEPS.index(r.pick.product.step)),
-                                  strict=True):
+    for item, routine_item in zip(items, in_order, strict=True):
         row_top = pdf.get_y() + 1
         if routine_item.image and routine_item.image_type in ("image/png", "image/jpeg"):
             pdf.image(io.BytesIO(routine_item.image), x=MARGIN, y=row_top, w=PRODUCT_IMG, h=PRODUCT_IMG)

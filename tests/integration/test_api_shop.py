@@ -16,10 +16,10 @@ import pytest
 
 from edge.api.app import create_app
 from edge.api.live import ReplayLive
+from edge.api.shop_state import load_concern_table
 from edge.config import REPO_ROOT
 from edge.errors import ErrorKind
-from edge.shop.change import BETTER, NO_REAL_CHANGE, load_repeatability
-from edge.shop.concerns import DEFINITIONS_VERSION
+from edge.shop.change import BETTER, NO_REAL_CHANGE
 from edge.shop.vocabulary import CONCERNS, STEPS
 from tests.integration.api_harness import DEMO_PHOTO, Server, api_settings, running
 
@@ -70,7 +70,7 @@ def assert_error(response: httpx.Response, kind: ErrorKind) -> str:
 def test_recommend_from_a_scan(server: Server) -> None:
     result = scan(server)
     rec = post(server, "/recommend", {"result_id": result["result_id"]}).json()
-    assert rec["result_id"] == result["result_id"] and rec["definitions_version"] == DEFINITIONS_VERSION
+    assert rec["result_id"] == result["result_id"] and rec["scores_version"] == load_concern_table().version
     assert [c["concern"] for c in rec["concerns"]] == list(CONCERNS)
     assert all(c["score"] is not None and 0 <= c["score"] <= 100 for c in rec["concerns"])
     assert rec["ranked"], "the demo face has measured concerns: some product must address them"
@@ -114,11 +114,12 @@ def test_change_since_the_last_visit(server: Server) -> None:
     assert set(items) == set(CONCERNS) and {c["verdict"] for c in items.values()} == {NO_REAL_CHANGE}
     # A planted earlier visit with more pores (beyond their MDC): today's pores read better, by that much.
     now = {c["concern"]: c["score"] for c in rec["concerns"]}
-    mdc = load_repeatability()
+    table = load_concern_table()
+    mdc = table.mdc
     earlier = dict(now, pores=now["pores"] + mdc["pores"] + 10.0)
     assert earlier["pores"] <= 100
     server.diary.record_visit(first["envelope"]["result"]["face_list"][0], profile_id=profile,  # type: ignore[attr-defined]
-                              taken_at=time.time(), concerns=earlier, concerns_version=DEFINITIONS_VERSION)
+                              taken_at=time.time(), concerns=earlier, concerns_version=table.version)
     third = scan(server)  # not recorded: compared with the planted visit, the latest
     rec = post(server, "/recommend", {"result_id": third["result_id"], "profile_id": profile}).json()
     changed = {c["concern"]: c for c in rec["changes"]["items"]}

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from edge.api.shop_state import write_atomically
 from edge.config import REPO_ROOT, ConfigError, load_settings
-from edge.shop.catalogue import CatalogueError, load_catalogue, parse_catalogue, write_atomically
+from edge.shop.catalogue import CatalogueError, load_catalogue, parse_catalogue
 from edge.shop.vocabulary import CONCERNS, STEPS
 
 DEMO = REPO_ROOT / "catalogue" / "catalogue.yaml"

@@ -14,32 +14,39 @@ from edge.analysis import color as color_mod
 from edge.analysis import eyesattr as ea
 from edge.analysis import maps
 from edge.analysis import skinquality as sq
-from edge.analysis import smooth as sm
+from edge.analysis import wrinkle as wr
 from edge.analysis.color_science import add_pigment
-from edge.formats import ailab_measures as am
+from edge.api.shop_state import load_concern_table
 from edge.shop import concerns as cs
 from edge.shop.vocabulary import CONCERNS
 from tests.tone_helpers import face_context, gaussian_blob, run_field, with_crop
 from tests.unit.lines_eyes_scenes import ev
 
 ALL_FIELDS = list(cs.CONCERN_FIELDS)
+# Hand-picked full scales for checking the definitions by hand arithmetic (the product's come from the
+# committed table: FULL below).
+HAND_SCALES = {"acne": 7.0, "spots": 10.0, "wrinkles": 4.0, "pores": 220.0, "blackheads": 151.0,
+               "dark_circles": 0.15, "eye_bags": 12.0, "dryness": 6.0, "oiliness": 0.15, "redness": 1.0,
+               "uneven_tone": 0.045}
+FULL = load_concern_table().full
+
+
+def score(name: str, face: dict) -> cs.ConcernScore:
+    """One concern's score on the product's scales."""
+    return cs.concern_score(name, face, FULL[name])
 PATCH_OD = 0.2
-PLANTED_PATCHES_MIN_RISE = 15.0  # score points: measured +26 for the eight patches (4.5 % of the skin)
+PLANTED_PATCHES_MIN_RISE = 15.0  # score points: measured +20 for the eight patches (4.5 % of the skin) on scale 0.0576
 assert color_mod.BROWN_PATCH_OD < PATCH_OD < maps.HAIR_MELANIN_MARGIN
 
 
 def test_copied_thresholds_match_their_source():
     assert cs.DARK_CIRCLE_MIN_OD == ea.DARK_CIRCLE_MIN_OD
-    assert am.DARK_CIRCLE_SEVERITY_OD[-1] == cs.DARK_CIRCLE_FULL_OD
     assert cs.BAG_COLUMNS == ea.BAG_COLUMNS
     assert (cs.DRY_SHINE, cs.DRY_TEXTURE, cs.OILY_SHINE, cs.TOLERANT_SPREAD) == (
         sq.DRY_SHINE, sq.DRY_TEXTURE, sq.OILY_SHINE, sq.TOLERANT_SPREAD)
-    assert cs.ROUGH_FULL == am.ROUGH_FULL_PCT == 2 * sm.SMOOTH_VISIBLE
-    assert cs.OILY_FULL == am.OILY_SEVERE_SHINE
-    assert cs.WRINKLE_REGION_FULL == am.SEVERE_WRINKLE_MM_OD and len(
-        [r for r in am.WRINKLE_REGIONS if r in am.ZONE_OF_REGION]) == cs.WRINKLE_REGIONS
     assert cs.DRYOIL_ZONES == sq.DRYOIL_ZONES
-    assert am.BLACKHEAD_BANDS[-1] == cs.BLACKHEADS_FULL
+    assert tuple(wr.ZONE_TYPES) == cs.WRINKLE_ZONES
+    assert len(cs.WRINKLE_ZONES) - 1 + cs.PERIORAL_PARTS == 10  # the vendor tier's ten searched regions
 
 
 def test_linear_has_no_floor_and_no_stretch():
@@ -57,11 +64,11 @@ def _lesions(*items: tuple[str, float]) -> dict:
 
 def test_lesion_scores_are_expected_counts_on_the_labelled_scale():
     face = _lesions(("acne", 0.5), ("acne", 0.9), ("acne_mark", 0.4), ("speckle", 0.6), ("mole", 0.9))
-    scores = cs.concern_scores(face)
-    assert scores["acne"].score == round(100 * 1.4 / cs.ACNE_FULL, 1)
-    assert scores["spots"].score == round(100 * 1.0 / cs.SPOTS_FULL, 1)  # acne marks count as spots
+    scores = cs.concern_scores(face, FULL)
+    assert scores["acne"].score == cs.linear(1.4, 0.0, FULL["acne"])
+    assert scores["spots"].score == cs.linear(1.0, 0.0, FULL["spots"])  # acne marks count as spots
     assert scores["acne"].measure == "2 found (1.4 expected real)"
-    assert cs.concern_scores(_lesions())["acne"].score == 0.0
+    assert cs.concern_scores(_lesions(), FULL)["acne"].score == 0.0
 
 
 def test_each_definition_on_known_measurements():
@@ -84,11 +91,11 @@ def test_each_definition_on_known_measurements():
                                       "cheek_right": {"shine": 0.01, "texture_pct": 5.0},
                                       "chin": {"shine": None, "texture_pct": None}},
                             "redness": {"spread": 0.55}},
-            "color": {"brown_patch_share": cs.UNEVEN_FULL / 4},
+            "color": {"brown_patch_share": HAND_SCALES["uneven_tone"] / 4},
         },
     }
-    s = cs.concern_scores(face)
-    assert (s["pores"].score, s["pores"].where) == (round(100 * 30 / cs.PORES_FULL, 1), "forehead")
+    s = cs.concern_scores(face, HAND_SCALES)
+    assert (s["pores"].score, s["pores"].where) == (round(100 * 30 / 220, 1), "forehead")
     assert (s["blackheads"].score, s["blackheads"].where) == (0.0, "")
     # forehead 3.0 mm.OD -> 75; perioral 0.4 split into two regions of 0.2 -> 5 + 5; mean over 10 regions
     assert (s["wrinkles"].score, s["wrinkles"].where) == (8.5, "forehead")
@@ -107,11 +114,11 @@ def test_each_definition_on_known_measurements():
 
 
 def test_not_analysed_is_none_not_zero():
-    s = cs.concern_scores({"skin": {"color": 2}})
+    s = cs.concern_scores({"skin": {"color": 2}}, FULL)
     assert all(v.score is None for v in s.values())
     assert cs.plain_scores(s) == {}
     # the seed keys without `extended` cannot be scored either (no measurements)
-    assert cs.concern_scores({"eyesattr": {"dark_circle_left_type": [1]}})["dark_circles"].score is None
+    assert cs.concern_scores({"eyesattr": {"dark_circle_left_type": [1]}}, FULL)["dark_circles"].score is None
 
 
 @pytest.mark.parametrize("dryoil,want", [
@@ -127,7 +134,7 @@ def test_skin_type_rule(dryoil, want):
 
 @pytest.fixture(scope="module")
 def unplanted(engine, portrait):
-    return cs.concern_scores(engine.analyze(portrait, ALL_FIELDS, extended=True)[0])
+    return cs.concern_scores(engine.analyze(portrait, ALL_FIELDS, extended=True)[0], FULL)
 
 
 def test_unplanted_portrait_reads_zero_where_nothing_is_there(unplanted):
@@ -140,23 +147,23 @@ def test_unplanted_portrait_reads_zero_where_nothing_is_there(unplanted):
 @pytest.mark.parametrize("kind", list(ev.DARKENING_OD))
 def test_planted_dark_circles_score(engine, portrait, portrait_ctx, kind):
     face = engine.analyze(ev.plant_dark_circles(portrait, portrait_ctx, kind), ["eyesattr"], extended=True)[0]
-    score = cs.dark_circles(face)
-    assert score.score > 0 and score.where == "both eyes"
+    got = score("dark_circles", face)
+    assert got.score > 0 and got.where == "both eyes"
     od = max(face["extended"]["eyesattr"][f"dark_circle_{s}"]["mean_od"] for s in ("left", "right"))
-    assert score.score == cs.linear(od, cs.DARK_CIRCLE_MIN_OD, cs.DARK_CIRCLE_FULL_OD)
+    assert got.score == cs.linear(od, cs.DARK_CIRCLE_MIN_OD, FULL["dark_circles"])
 
 
 @pytest.mark.parametrize("kind", list(ev.BAG_KINDS))
 def test_planted_eye_bags_score(engine, portrait, portrait_ctx, kind):
     face = engine.analyze(ev.plant_eye_bags(portrait, portrait_ctx, kind), ["eyesattr"], extended=True)[0]
-    score = cs.eye_bags(face)
-    assert score.score > 0 and score.where == "both eyes"
+    got = score("eye_bags", face)
+    assert got.score > 0 and got.where == "both eyes"
 
 
 def test_planted_wrinkles_raise_the_score(engine, portrait, portrait_ctx, unplanted):
     planted = ev.draw_wrinkles(portrait, ev.plan_wrinkles(portrait_ctx, np.random.default_rng(5)))
-    score = cs.wrinkles(engine.analyze(planted, ["wrinkle"], extended=True)[0])
-    assert score.score >= unplanted["wrinkles"].score + 5, (score, unplanted["wrinkles"])
+    got = score("wrinkles", engine.analyze(planted, ["wrinkle"], extended=True)[0])
+    assert got.score >= unplanted["wrinkles"].score + 5, (got, unplanted["wrinkles"])
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +181,7 @@ def _field_face(engine, ctx, *names: str) -> dict:
 
 
 def test_planted_shine_makes_the_forehead_oily(engine, tone_ctx):
-    base = cs.oiliness(_field_face(engine, tone_ctx, "skinquality"))
+    base = score("oiliness", _field_face(engine, tone_ctx, "skinquality"))
     crop = tone_ctx.crop.astype(np.float64)
     clean = maps.zone(tone_ctx, "forehead") & maps.skin_pixels(with_crop(tone_ctx), engine.store)
     ys, xs = np.nonzero(clean)
@@ -183,7 +190,7 @@ def test_planted_shine_makes_the_forehead_oily(engine, tone_ctx):
     for i in rng.choice(len(xs), 10, replace=False):  # ten ~3 mm glints, as test_skinquality
         alpha = np.maximum(alpha, 0.85 * gaussian_blob(crop.shape[:2], (xs[i], ys[i]), 5.0))
     shiny = (crop * (1 - alpha[..., None]) + 250.0 * alpha[..., None]).round().astype(np.uint8)
-    got = cs.oiliness(_field_face(engine, with_crop(tone_ctx, shiny), "skinquality"))
+    got = score("oiliness", _field_face(engine, with_crop(tone_ctx, shiny), "skinquality"))
     assert got.score > base.score and "forehead" in got.where
 
 
@@ -192,10 +199,10 @@ def test_red_cheeks_read_redness_and_an_even_face_none(engine, tone_ctx):
 
     flat = np.broadcast_to(lab_to_bgr_u8(np.array([68.0, 11.0, 17.0])), tone_ctx.crop.shape).copy()
     even = _field_face(engine, with_crop(tone_ctx, flat), "skinquality", "color")
-    assert cs.redness(even).score == 0.0 and cs.uneven_tone(even).score == 0.0
+    assert score("redness", even).score == 0.0 and score("uneven_tone", even).score == 0.0
     central = maps.zones(tone_ctx, ("cheek_left", "cheek_right", "nose")).astype(np.float64)
     flushed = add_pigment(flat, hemoglobin=2 * sq.RED_DELTA * central)
-    assert cs.redness(_field_face(engine, with_crop(tone_ctx, flushed), "skinquality")).score > 80
+    assert score("redness", _field_face(engine, with_crop(tone_ctx, flushed), "skinquality")).score > 80
 
 
 def test_planted_brown_patches_read_uneven_tone(engine, tone_ctx):
@@ -214,8 +221,95 @@ def test_planted_brown_patches_read_uneven_tone(engine, tone_ctx):
         r = np.hypot(xx - xs[i], yy - ys[i])
         melanin = np.maximum(melanin, PATCH_OD * np.clip(radius + 1 - r, 0, 1))  # a disk, 1 px soft edge
     patched = add_pigment(tone_ctx.crop, melanin=melanin)
-    before = cs.uneven_tone(_field_face(engine, tone_ctx, "color"))
-    after = cs.uneven_tone(_field_face(engine, with_crop(tone_ctx, patched), "color"))
+    before = score("uneven_tone", _field_face(engine, tone_ctx, "color"))
+    after = score("uneven_tone", _field_face(engine, with_crop(tone_ctx, patched), "color"))
     planted_share = float((melanin > PATCH_OD / 2).sum()) / float(clean.sum())
     assert after.score >= before.score + PLANTED_PATCHES_MIN_RISE, (before, after)
     assert float(after.measure.split("%")[0]) / 100 <= planted_share + 0.01  # never more than was planted
+
+
+# --- the full scales: one rule, the committed table ----------------------------------------------------
+
+
+def test_the_full_scale_rule():
+    """The p95 of the samples above `found` (numpy's linear percentile), None with too few of them."""
+    nothing, found = [0.0] * 500, [float(v) for v in range(1, 101)]
+    assert cs.full_scale(nothing + found, 0.0) == (float(np.percentile(found, 95)), 100) == (95.05, 100)
+    assert cs.full_scale([0.06] * 50 + [0.1] * 30, 0.06) == (0.1, 30)  # at `found` is not found
+    assert cs.full_scale(nothing + found[: cs.MIN_FOUND_SAMPLES - 1], 0.0) is None
+
+
+def test_the_product_reads_the_scales_the_rule_chose_on_the_valid_split():
+    """concern_table.json, as scripts/concern_repeatability.py wrote it: every full scale is the p95 of the
+    found samples it kept beside it, made for these definitions; the product's scores use exactly those."""
+    import json
+
+    from edge.api.shop_state import CONCERN_TABLE
+
+    data = json.loads(CONCERN_TABLE.read_text())
+    assert data["definitions_version"] == cs.DEFINITIONS_VERSION and data["data"].startswith("acne-new v36 valid")
+    assert data["full_scale_rule"].startswith(cs.FULL_SCALE_RULE)
+    for c in CONCERNS:
+        entry = data["full_scales"][c]
+        assert FULL[c] == entry["full"] == entry["above_found"]["p95"], c
+        assert entry["found"] == cs.FOUND[c] and entry["found_samples"] >= cs.MIN_FOUND_SAMPLES, c
+        assert FULL[c] > cs.FOUND[c]
+    face = {"blackheadpore": {"pore_num": FULL["pores"] / 2, "blackhead_num": 0}}
+    assert cs.concern_scores(face, FULL)["pores"].score == 50.0
+
+
+def test_a_table_made_for_other_definitions_or_with_a_bad_scale_is_refused():
+    import json
+
+    from edge.api.shop_state import CONCERN_TABLE
+    from edge.shop.table import TableError, parse_table
+
+    data = json.loads(CONCERN_TABLE.read_text())
+    assert parse_table(data).full == FULL
+    for broken, says in [
+        ({**data, "definitions_version": cs.DEFINITIONS_VERSION - 1}, "re-run scripts/concern_repeatability.py"),
+        ({**data, "scores_version": 0}, "scores_version"),
+        ({**data, "full_scales": {**data["full_scales"], "redness": {"full": 0.05}}}, "not above where it is found"),
+        ({**data, "full_scales": {**data["full_scales"], "acne": {"full": float("nan")}}}, "full_scales.acne.full"),
+        ({**data, "concerns": {**data["concerns"], "pores": {}}}, "concerns.pores.mdc95"),
+    ]:
+        with pytest.raises(TableError, match=says):
+            parse_table(broken)
+
+
+def test_the_script_skips_without_the_valid_split_and_leaves_the_table(monkeypatch, tmp_path, capsys):
+    import sys
+
+    from edge.api.shop_state import CONCERN_TABLE
+    from edge.config import REPO_ROOT
+
+    monkeypatch.syspath_prepend(str(REPO_ROOT / "scripts"))
+    import concern_repeatability as script
+
+    before = CONCERN_TABLE.read_bytes()
+    monkeypatch.setattr(script, "DEFAULT_SPLIT", tmp_path / "absent")
+    assert script.main([]) == 0
+    assert "skipped, no split at" in capsys.readouterr().out and CONCERN_TABLE.read_bytes() == before
+    assert script.main([str(tmp_path / "absent")]) == 2  # a split named on purpose must exist
+    sys.modules.pop("concern_repeatability", None)
+
+
+def test_the_script_bumps_the_scores_version_when_a_scale_changes(monkeypatch):
+    import copy
+    import json
+    import sys
+
+    from edge.api.shop_state import CONCERN_TABLE
+    from edge.config import REPO_ROOT
+
+    monkeypatch.syspath_prepend(str(REPO_ROOT / "scripts"))
+    import concern_repeatability as script
+
+    old = json.loads(CONCERN_TABLE.read_text())
+    fresh = copy.deepcopy(old)
+    assert script.scores_version(fresh, old) == old["scores_version"]  # same scales: visits stay comparable
+    fresh["full_scales"]["acne"]["full"] *= 1.5  # e.g. a retrained lesion model finds more
+    assert script.scores_version(fresh, old) == old["scores_version"] + 1
+    legacy = {k: v for k, v in old.items() if k not in ("scores_version", "full_scales")}
+    assert script.scores_version(fresh, {**legacy, "definitions_version": 1}) == 2  # what visits stored before
+    sys.modules.pop("concern_repeatability", None)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from edge.api.shop_state import load_concern_table
 from edge.config import REPO_ROOT
 from edge.shop.catalogue import Catalogue, Product, load_catalogue
-from edge.shop.change import BETTER, NO_REAL_CHANGE, NOT_COMPARABLE, WORSE, changes, load_repeatability
+from edge.shop.change import BETTER, NO_REAL_CHANGE, NOT_COMPARABLE, WORSE, changes
 from edge.shop.concerns import ConcernScore, SkinProfile
 from edge.shop.matcher import recommend
 from edge.shop.vocabulary import CONCERNS, STEPS
@@ -83,6 +84,7 @@ def test_acne_oily_and_dry_contraindications():
     assert ids(SkinProfile(None, "1", "light", None, 0)) == set()  # nothing measured: the safe side
 
 
+
 def test_skin_type_and_tone_fit():
     cat = shelf(product("OILY_ONLY", ("pores",), skin_types=("oily",)), product("ALL", ("pores",), price=50),
                 product("DEEP_TINT", ("uneven_tone",), step="protect", tones=("brown", "dark")),
@@ -118,7 +120,7 @@ def test_nothing_found_gives_basic_care_and_no_treatment():
 
 
 def test_change_within_repeatability_is_no_real_change_and_a_planted_increase_is_worse():
-    mdc = load_repeatability()
+    mdc = load_concern_table().mdc
     assert set(mdc) == set(CONCERNS) and all(v >= 0 for v in mdc.values())
     before = {c: 30.0 for c in CONCERNS}
     within = {c: 30.0 + mdc[c] for c in CONCERNS}  # exactly at the MDC: still noise

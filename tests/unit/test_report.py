@@ -8,16 +8,25 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from edge.api.shop_state import ReportStore, is_local_network
+from edge.api.shop_state import ReportStore, is_local_network, load_concern_table
 from edge.config import REPO_ROOT
 from edge.shop.catalogue import load_catalogue
-from edge.shop.change import changes, load_repeatability
+from edge.shop.change import changes
 from edge.shop.concerns import ConcernScore, SkinProfile
 from edge.shop.matcher import recommend
-from edge.shop.report import ReportData, RoutineItem, pdf_text, render_html, render_pdf
+from edge.shop.report import (
+    TEMPLATE_FILE,
+    ReportData,
+    RoutineItem,
+    compile_template,
+    pdf_text,
+    render_html,
+    render_pdf,
+)
 from edge.shop.vocabulary import CONCERNS
 
 PROFILE = SkinProfile("combination", "1", "light", True, 2)
+TEMPLATE = compile_template(TEMPLATE_FILE.read_text(encoding="utf-8"))
 
 
 def data(with_changes: bool = True) -> ReportData:
@@ -29,14 +38,14 @@ def data(with_changes: bool = True) -> ReportData:
     now = {c: s.score for c, s in scores.items() if s.score is not None}
     before = {c: max(0.0, v - 30) for c, v in now.items()}
     return ReportData(list(scores.values()), PROFILE, items, "EUR",
-                      changes(before, now, load_repeatability()) if with_changes else None,
+                      changes(before, now, load_concern_table().mdc) if with_changes else None,
                       previous_visit_at=1.7e9 if with_changes else None, overlay_jpeg=None,
                       created_at=1.7e9 + 86400, expires_at=1.7e9 + 87300)
 
 
 def test_html_has_every_concern_the_routine_and_inline_images_only():
     d = data()
-    html = render_html(d, "/r/x.pdf")
+    html = render_html(d, TEMPLATE, "/r/x.pdf")
     assert html.count("<tr data-concern=") == len(CONCERNS)
     assert html.count('class="product"') == len(d.routine) >= 3
     assert "not measured" in html and "worse by" in html
@@ -50,7 +59,7 @@ def test_html_escapes_what_the_store_wrote():
     evil = pick.product.model_copy(update={"name": "<script>alert(1)</script>"})
     d.routine[0] = RoutineItem(type(pick)(evil, pick.relevance, pick.coverage, pick.names_skin_type, pick.reason,
                                           pick.addressed), None)
-    html = render_html(d)
+    html = render_html(d, TEMPLATE)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 

@@ -46,14 +46,16 @@ async def record_visit(state: ApiState, envelope: dict[str, Any], profile_id: st
     """Record the first face of a successful envelope as a visit, with its concern scores (kept on this
     device, for the change since the last visit); returns the visit id."""
     from edge.diary.store import UnknownProfileError
-    from edge.shop.concerns import DEFINITIONS_VERSION, concern_scores, plain_scores
+    from edge.shop.concerns import concern_scores, plain_scores
 
     face = envelope["result"]["face_list"][0]
-    concerns = plain_scores(concern_scores(face))
+    table = state.shop.table if state.shop is not None else None
+    # Without the concern table (the shop is off, and says why) the visit is kept without concern scores.
+    concerns = plain_scores(concern_scores(face, table.full)) if table is not None else None
     try:
         visit = await to_thread(lambda: _diary(state).record_visit(
             face, profile_id=profile_id, opt_in_tracking=track, concerns=concerns,
-            concerns_version=DEFINITIONS_VERSION))
+            concerns_version=table.version if table is not None else 0))
     except UnknownProfileError:
         raise SkinKioskError(ErrorKind.NOT_FOUND, "unknown diary profile") from None
     return str(visit.id)

@@ -37,10 +37,9 @@ from edge.api.schemas import (
 from edge.api.shop_state import Report, ShopState, is_local_network
 from edge.api.state import ApiState, LastScan, get_state, to_thread
 from edge.errors import ErrorKind, SkinKioskError
-from edge.shop.catalogue import Catalogue, CatalogueError
-from edge.shop.change import Change, changes, load_repeatability
+from edge.shop.catalogue import IMAGE_TYPES, Catalogue, CatalogueError
+from edge.shop.change import Change, changes
 from edge.shop.concerns import (
-    DEFINITIONS_VERSION,
     ConcernScore,
     SkinProfile,
     concern_scores,
@@ -49,6 +48,7 @@ from edge.shop.concerns import (
 )
 from edge.shop.matcher import Recommendation, recommend
 from edge.shop.report import ReportData, RoutineItem, render_html
+from edge.shop.table import ConcernTable
 
 ADMIN_KEY_HEADER = "x-admin-key"
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
@@ -70,6 +70,12 @@ def shop_of(request: Request) -> ShopState:
     if shop is None:
         raise SkinKioskError(ErrorKind.SHOP_UNAVAILABLE, "no shop on this device")
     return shop
+
+
+def _table(shop: ShopState) -> ConcernTable:
+    if shop.table is None:
+        raise SkinKioskError(ErrorKind.SHOP_UNAVAILABLE, shop.table_error or "no concern table")
+    return shop.table
 
 
 def _catalogue(shop: ShopState) -> Catalogue:
@@ -103,7 +109,7 @@ def _scan_and_face(state: ApiState, body: RecommendRequest) -> tuple[dict[str, A
     return _first_face(body.envelope), None
 
 
-async def _changes(state: ApiState, profile_id: str | None, now: dict[str, float],
+async def _changes(state: ApiState, table: ConcernTable, profile_id: str | None, now: dict[str, float],
                    scan: LastScan | None) -> tuple[list[Change] | None, float | None]:
     """(changes or None without a profile, the previous visit's time or None on a first visit)."""
     if profile_id is None:
@@ -115,10 +121,10 @@ async def _changes(state: ApiState, profile_id: str | None, now: dict[str, float
         raise SkinKioskError(ErrorKind.NOT_FOUND, "unknown diary profile")
     history = await to_thread(diary.concern_history, profile_id, HISTORY_LOOKBACK)
     this_visit = scan.visit_id if scan is not None and scan.profile_id == profile_id else None
-    previous = next((v for v in history if v.visit_id != this_visit and v.version == DEFINITIONS_VERSION), None)
+    previous = next((v for v in history if v.visit_id != this_visit and v.version == table.version), None)
     if previous is None:
         return [], None
-    return changes(previous.scores, now, load_repeatability()), previous.taken_at
+    return changes(previous.scores, now, table.mdc), previous.taken_at
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ class Built:
     """One face's recommendation and what it was made from."""
 
     catalogue: Catalogue
+    table: ConcernTable
     face: dict[str, Any]
     scan: LastScan | None
     scores: dict[str, ConcernScore]
@@ -137,7 +144,7 @@ class Built:
     def response(self) -> RecommendResponse:
         cat = self.catalogue
         return RecommendResponse(
-            result_id=self.scan.result_id if self.scan else None, definitions_version=DEFINITIONS_VERSION,
+            result_id=self.scan.result_id if self.scan else None, scores_version=self.table.version,
             catalogue={"version": cat.sha256[:12], "products": len(cat.products), "currency": cat.currency},
             profile=self.profile.as_dict(), concerns=[s.as_dict() for s in self.scores.values()],
             ranked=[p.as_dict(cat) for p in self.rec.ranked], routine=[p.as_dict(cat) for p in self.rec.routine],
@@ -148,17 +155,17 @@ class Built:
 
 async def _build(request: Request, body: RecommendRequest) -> Built:
     state, shop = get_state(request), shop_of(request)
-    catalogue = _catalogue(shop)
+    catalogue, table = _catalogue(shop), _table(shop)
     face, scan = _scan_and_face(state, body)
-    scores = concern_scores(face)
+    scores = concern_scores(face, table.full)
     if not isinstance(face.get("extended"), dict) or not plain_scores(scores):
         raise SkinKioskError(ErrorKind.INVALID_PARAMETER, "the face has no measurements to score: analyse it with "
                              "extended=true and the fields color, acnespotmole, wrinkle, eyesattr, blackheadpore, "
                              "skinquality")
     profile = skin_profile(face)
     rec = recommend(catalogue, scores, profile, limit=state.settings.shop.shown_products)
-    found, previous_at = await _changes(state, body.profile_id, plain_scores(scores), scan)
-    return Built(catalogue, face, scan, scores, profile, rec, found, previous_at)
+    found, previous_at = await _changes(state, table, body.profile_id, plain_scores(scores), scan)
+    return Built(catalogue, table, face, scan, scores, profile, rec, found, previous_at)
 
 
 @router.post("/recommend", response_model=RecommendResponse, dependencies=[Depends(require_kiosk_access)])
@@ -244,8 +251,7 @@ def _routine_items(catalogue: Catalogue, rec: Recommendation) -> list[RoutineIte
     items = []
     for pick in rec.routine:
         path = catalogue.image_path(pick.product)
-        mime = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
-                ".svg": "image/svg+xml"}[path.suffix.lower()]
+        mime = IMAGE_TYPES[path.suffix.lower()]  # the catalogue admits these suffixes only
         try:
             items.append(RoutineItem(pick, path.read_bytes(), mime))
         except OSError:
@@ -265,6 +271,9 @@ async def create_report(request: Request, body: RecommendRequest) -> ReportCreat
     import segno
 
     shop = shop_of(request)
+    template = shop.template
+    if template is None:
+        raise SkinKioskError(ErrorKind.SHOP_UNAVAILABLE, "take-home reports are off: the report template cannot be read")
     b = await _build(request, body)
     now = time.time()
     ttl = shop.reports.ttl_s
@@ -274,7 +283,7 @@ async def create_report(request: Request, body: RecommendRequest) -> ReportCreat
                       currency=b.catalogue.currency, changes=b.changes, previous_visit_at=b.previous_at,
                       overlay_jpeg=overlay, created_at=now, expires_at=now + ttl)
     token = shop.reports.new_token()
-    html = await to_thread(render_html, data, f"/r/{token}.pdf")
+    html = await to_thread(render_html, data, template, f"/r/{token}.pdf")
     shop.reports.add(token, data, html, b.scan.result_id if b.scan else None, body.profile_id)
     url = f"{_base_url(request)}/r/{token}"
     qr = segno.make(url, error="m")
