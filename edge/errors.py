@@ -40,6 +40,7 @@ class ErrorKind(Enum):
     # The shop (catalogue, recommendations, take-home report).
     CATALOGUE_INVALID = ErrorSpec(1301, "invalid catalogue", 422)
     SHOP_UNAVAILABLE = ErrorSpec(1302, "the shop is not available on this device", 503)
+    CATALOGUE_TOO_LARGE = ErrorSpec(1303, "catalogue file too large", 413)
     INTERNAL_ERROR = ErrorSpec(500, "internal error", 500)
 
     @property

@@ -88,6 +88,9 @@ class CatalogueHolder:
         except CatalogueError as exc:
             self.error = str(exc)
             log.warning("shop disabled: %s", exc)
+        except Exception as exc:  # a reader's own bug must not stop the kiosk: the shop alone is off
+            self.error = f"cannot read the catalogue {self.path}:\n  {type(exc).__name__}: {exc}"
+            log.exception("shop disabled: cannot read the catalogue %s", self.path)
 
     def replace(self, text: str, fmt: str) -> Catalogue:
         """Raises CatalogueError (invalid) or OSError (cannot write); either way nothing changed."""

@@ -197,6 +197,8 @@ def _yaml_rows(text: str, source: str) -> list[tuple[str, Any]]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogueError(source, [f"not valid YAML: {exc}"]) from None
+    except RecursionError:  # e.g. [[[[...]]]]: the parser recurses once per level
+        raise CatalogueError(source, ["not a catalogue: lists or mappings nested too deeply to read"]) from None
     if not isinstance(data, dict) or set(data) != {"products"} or not isinstance(data["products"], list):
         raise CatalogueError(source, ["the top level must be a mapping with one key, `products:`, holding a list"])
     lines: list[int | None] = [None] * len(data["products"])
@@ -209,6 +211,13 @@ def _yaml_rows(text: str, source: str) -> list[tuple[str, Any]]:
 
 def _csv_rows(text: str, source: str) -> list[tuple[str, Any]]:
     reader = csv.reader(io.StringIO(text))
+    try:
+        return _csv_rows_of(reader, source)
+    except csv.Error as exc:  # a cell over csv's field limit (128 kB), an unterminated quote at the end...
+        raise CatalogueError(source, [f"row {reader.line_num}: not valid CSV: {exc}"]) from None
+
+
+def _csv_rows_of(reader: Any, source: str) -> list[tuple[str, Any]]:
     try:
         header = [normalise(h) for h in next(reader)]
     except StopIteration:

@@ -154,6 +154,50 @@ def test_catalogue_and_its_replacement(server: Server, shelf: Path) -> None:
     assert httpx.put(base, content=original, headers=headers).json()["products"] == 32
 
 
+def test_malformed_or_oversized_uploads_are_refused_whole(server: Server, shelf: Path) -> None:
+    """A CSV cell over csv's field limit and a YAML nested too deeply are invalid catalogues (422, not
+    500); a body over the 2 MB limit is refused while it streams in (413), declared or not; nothing
+    changes, in memory or on disk."""
+    from edge.shop.catalogue import MAX_FILE_BYTES
+
+    base = server.base_url + SHOP + "/catalogue"
+    listed, original = httpx.get(base).json(), shelf.read_text()
+    headers = {"X-Admin-Key": ADMIN_KEY}
+    nested = "products: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    msg = assert_error(httpx.put(base + "?format=yaml", content=nested, headers=headers), ErrorKind.CATALOGUE_INVALID)
+    assert "nested too deeply" in msg
+    too_big = b"#" * (MAX_FILE_BYTES + 1)
+    msg = assert_error(httpx.put(base + "?format=yaml", content=too_big, headers=headers),
+                       ErrorKind.CATALOGUE_TOO_LARGE)
+    assert f"at most {MAX_FILE_BYTES}" in msg
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the cap must hold while the body streams
+        for _ in range(MAX_FILE_BYTES // 65536 + 2):
+            yield b"#" * 65536
+
+    msg = assert_error(httpx.put(base + "?format=yaml", content=chunks(), headers=headers),
+                       ErrorKind.CATALOGUE_TOO_LARGE)
+    assert f"over {MAX_FILE_BYTES} bytes" in msg
+    assert httpx.get(base).json() == listed and shelf.read_text() == original
+
+
+def test_a_csv_upload_with_a_cell_over_the_csv_field_limit_is_an_invalid_catalogue(tmp_path: Path) -> None:
+    """csv refuses a cell over 128 kB with its own error: a 422 naming the row, not a 500."""
+    shutil.copytree(REPO_ROOT / "catalogue" / "images", tmp_path / "images")
+    header = "id,name,brand,price,image,concerns,skin_types,step,description\n"
+    shelf = tmp_path / "catalogue.csv"
+    shelf.write_text(header + "P1,Gel,Brand,9.5,images/sel-cl1.png,acne,all,treat,short\n")
+    settings = api_settings(workers=1, queue_size=1)
+    settings = settings.model_copy(update={"catalogue": settings.catalogue.model_copy(
+        update={"path": shelf, "admin_key": ADMIN_KEY})})
+    with running(create_app(settings, warm_up=False, engine_factory=lambda: None)) as srv:  # type: ignore[arg-type,return-value]
+        body = header + "P1,Gel,Brand,9.5,images/sel-cl1.png,acne,all,treat," + "x" * 200_000 + "\n"
+        response = httpx.put(srv.base_url + SHOP + "/catalogue", content=body,
+                             headers={"Content-Type": "text/csv", "X-Admin-Key": ADMIN_KEY})
+        assert "row 2: not valid CSV: field larger than field limit" in assert_error(response, ErrorKind.CATALOGUE_INVALID)
+        assert len(httpx.get(srv.base_url + SHOP + "/catalogue").json()["products"]) == 1
+
+
 def test_replacement_is_refused_without_an_admin_key(shelf: Path) -> None:
     settings = api_settings(workers=1, queue_size=1)
     settings = settings.model_copy(update={"catalogue": settings.catalogue.model_copy(update={"path": shelf})})
@@ -201,13 +245,19 @@ def test_take_home_report_lives_its_ttl_and_dies_with_delete_my_data(server: Ser
     assert_error(post(server, "/report", {"result_id": result["result_id"]}), ErrorKind.NOT_FOUND)
 
 
-def test_a_broken_catalogue_at_start_disables_only_the_shop(tmp_path: Path) -> None:
-    broken = tmp_path / "catalogue.yaml"
-    broken.write_text("products:\n  - id: X\n")
+@pytest.mark.parametrize("name,text,why", [
+    ("catalogue.yaml", "products:\n  - id: X\n", "product 1 (line 2), id 'X', field name: Field required"),
+    ("catalogue.yaml", "products: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+    ("catalogue.csv", "id,name,brand,price,image,concerns,skin_types,step\nP1," + "x" * 200_000 + "\n",
+     "not valid CSV"),
+])
+def test_a_broken_catalogue_at_start_disables_only_the_shop(tmp_path: Path, name: str, text: str, why: str) -> None:
+    broken = tmp_path / name
+    broken.write_text(text)
     settings = api_settings(workers=1, queue_size=1)
     settings = settings.model_copy(update={"catalogue": settings.catalogue.model_copy(update={"path": broken})})
     with running(create_app(settings, warm_up=False, engine_factory=lambda: None)) as srv:  # type: ignore[arg-type,return-value]
         msg = assert_error(httpx.get(srv.base_url + SHOP + "/catalogue"), ErrorKind.SHOP_UNAVAILABLE)
-        assert "product 1 (line 2), id 'X', field name: Field required" in msg
+        assert why in msg
         assert_error(post(srv, "/recommend", {"result_id": "x"}), ErrorKind.SHOP_UNAVAILABLE)
         assert httpx.get(srv.base_url + "/healthz").status_code == 200

@@ -147,6 +147,33 @@ def test_check_config_checks_the_catalogue(tmp_path, folder, capsys):
     assert "catalogue ok: 1 products" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("text,why", [
+    ("products: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+    ("products:\n" + "  - " * 1 + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+])
+def test_deeply_nested_yaml_is_a_catalogue_error(folder, text, why):
+    assert any(why in p for p in problems_of(text, "yaml", folder))
+
+
+def test_a_csv_cell_over_the_field_limit_is_a_catalogue_error(folder):
+    huge = CSV_HEADER + "P1,Gel,Brand,9.5,images/a.png,acne,all,all,,treat," + "x" * 200_000 + "\n"
+    assert problems_of(huge, "csv", folder) == [
+        "row 2: not valid CSV: field larger than field limit (131072)"]
+
+
+def test_a_reader_bug_at_start_up_disables_only_the_shop(folder, monkeypatch):
+    """Whatever the catalogue reader raises at start-up, the kiosk starts without its shop."""
+    from edge.api import shop_state
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(shop_state, "load_catalogue", broken)
+    settings = load_settings(REPO_ROOT / "config.yaml")
+    holder = shop_state.CatalogueHolder(settings)
+    assert holder.catalogue is None and "RuntimeError: a bug" in (holder.error or "")
+
+
 def test_atomic_write_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
     target = tmp_path / "shelf.yaml"
     target.write_text("old\n")

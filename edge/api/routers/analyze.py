@@ -43,15 +43,17 @@ def max_body_bytes(state: ApiState) -> int:
     return int(state.settings.request.max_bytes * BASE64_OVERHEAD) + BODY_SLACK_BYTES
 
 
-async def read_body_capped(request: Request, limit: int) -> bytes:
+async def read_body_capped(request: Request, limit: int, too_large: ErrorKind = ErrorKind.FILE_TOO_LARGE) -> bytes:
+    """The request body, read while it streams in and refused (`too_large`) as soon as it passes `limit`
+    bytes (or declares more): a large upload is never held whole in memory."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise SkinKioskError(ErrorKind.FILE_TOO_LARGE, f"request body of {declared} bytes")
+        raise SkinKioskError(too_large, f"request body of {declared} bytes, at most {limit}")
     chunks, total = [], 0
     async for chunk in request.stream():
         total += len(chunk)
         if total > limit:
-            raise SkinKioskError(ErrorKind.FILE_TOO_LARGE, f"request body over {limit} bytes")
+            raise SkinKioskError(too_large, f"request body over {limit} bytes")
         chunks.append(chunk)
     body = b"".join(chunks)
     request._body = body  # starlette re-reads the cached body for request.form()

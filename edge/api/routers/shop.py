@@ -25,6 +25,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from edge.api.routers.analyze import read_body_capped
 from edge.api.routers.deps import require_kiosk_access
 from edge.api.schemas import (
     CatalogueOut,
@@ -37,7 +38,7 @@ from edge.api.schemas import (
 from edge.api.shop_state import Report, ShopState, is_local_network
 from edge.api.state import ApiState, LastScan, get_state, to_thread
 from edge.errors import ErrorKind, SkinKioskError
-from edge.shop.catalogue import IMAGE_TYPES, Catalogue, CatalogueError
+from edge.shop.catalogue import IMAGE_TYPES, MAX_FILE_BYTES, Catalogue, CatalogueError
 from edge.shop.change import Change, changes
 from edge.shop.concerns import (
     ConcernScore,
@@ -203,7 +204,7 @@ def _check_admin(request: Request, shop: ShopState) -> None:
 
 
 @router.put("/catalogue", response_model=CatalogueReplaced, responses={401: {"model": Envelope},
-            403: {"model": Envelope}, 422: {"model": Envelope}})
+            403: {"model": Envelope}, 413: {"model": Envelope}, 422: {"model": Envelope}})
 async def replace_catalogue(request: Request, format: str | None = None) -> CatalogueReplaced:  # noqa: A002
     """Replace the catalogue (the body is the whole file, YAML or CSV: `Content-Type` or `?format=`)."""
     shop = shop_of(request)
@@ -212,7 +213,7 @@ async def replace_catalogue(request: Request, format: str | None = None) -> Cata
     if fmt not in ("yaml", "csv"):
         raise SkinKioskError(ErrorKind.INVALID_PARAMETER, "format: send Content-Type text/yaml or text/csv, "
                              "or ?format=yaml|csv")
-    raw = await request.body()
+    raw = await read_body_capped(request, MAX_FILE_BYTES, ErrorKind.CATALOGUE_TOO_LARGE)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
