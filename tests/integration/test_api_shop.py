@@ -5,7 +5,9 @@ its TTL and after "delete my data")."""
 
 from __future__ import annotations
 
+import copy
 import io
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -101,6 +103,57 @@ def test_recommend_from_an_envelope_and_its_errors(server: Server) -> None:
     assert_error(post(server, "/recommend", {"result_id": "no-such-scan"}), ErrorKind.NOT_FOUND)
     assert_error(post(server, "/recommend", {"envelope": env, "profile_id": "nobody"}), ErrorKind.NOT_FOUND)
     assert_error(post(server, "/recommend", {"envelope": env, "colour": 1}), ErrorKind.INVALID_PARAMETER)
+
+
+@pytest.fixture(scope="module")
+def envelope(server: Server) -> dict:
+    """The demo photo analysed with every field and `extended`: an envelope the shop can score."""
+    return httpx.post(server.base_url + "/api/v1/skin/analyze", files={"image": DEMO_PHOTO.read_bytes()},
+                      data={"face_field": "all", "extended": "true"}, timeout=SCAN_TIMEOUT).json()
+
+
+def with_value(envelope: dict, path: str, value: object) -> dict:
+    """A deep copy of `envelope` with the first face's key at dotted `path` set to `value`."""
+    env = copy.deepcopy(envelope)
+    *parents, last = path.split(".")
+    node = env["result"]["face_list"][0]
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return env
+
+
+@pytest.mark.parametrize("path,value,says", [
+    ("extended.wrinkle.length_mm", 5, "extended.wrinkle.length_mm: Input should be a valid list"),
+    ("extended.wrinkle.length_mm", [1.0, 2.0],
+     "extended.wrinkle: length_mm, depth_od and zone must be lists of one length"),
+    ("extended.eyesattr.dark_circle_left", "x", "extended.eyesattr.dark_circle_left: Input should be a valid dictionary"),
+    ("extended.eyesattr.eye_bags_right", "x", "extended.eyesattr.eye_bags_right: Input should be a valid dictionary"),
+    ("acnespotmole.acne_list", 5, "acnespotmole.acne_list: Input should be a valid list"),
+    ("extended.acnespotmole.items", [{"family": "acne", "score": "high"}],
+     "extended.acnespotmole.items.0.score: Input should be a valid number"),
+    ("blackheadpore.pore_num", "many", "blackheadpore.pore_num: Input should be a valid number"),
+    ("skinquality.skin_dryoil_check", [1, 1, 1, 1, 1], "skinquality.skin_dryoil_check.0: Input should be a valid string"),
+    ("skin.color", True, "skin.color: Input should be a valid integer"),
+])
+def test_a_malformed_envelope_is_a_400_naming_the_key(server: Server, envelope: dict, path: str, value: object,
+                                                     says: str) -> None:
+    """Each of these was a 500 (TypeError, AttributeError deep in a score) before the envelope's shape was
+    checked where it enters."""
+    for route in ("/recommend", "/report"):
+        msg = assert_error(post(server, route, {"envelope": with_value(envelope, path, value)}),
+                           ErrorKind.INVALID_PARAMETER)
+        assert f"envelope.result.face_list[0].{says}" in msg, msg
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused(server: Server, envelope: dict, token: str) -> None:
+    """JSON bodies may spell NaN and Infinity (Python's json reads them): no score is made of them."""
+    body = json.dumps({"envelope": with_value(envelope, "extended.skinquality.redness.spread", "@@")})
+    response = httpx.post(server.base_url + SHOP + "/recommend", content=body.replace('"@@"', token),
+                          headers={"Content-Type": "application/json"}, timeout=SCAN_TIMEOUT)
+    msg = assert_error(response, ErrorKind.INVALID_PARAMETER)
+    assert "extended.skinquality.redness.spread: Input should be a finite number" in msg
 
 
 def test_change_since_the_last_visit(server: Server) -> None:

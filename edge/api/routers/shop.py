@@ -35,6 +35,7 @@ from edge.api.schemas import (
     RecommendResponse,
     ReportCreated,
 )
+from edge.api.scored_face import face_problem
 from edge.api.shop_state import Report, ShopState, is_local_network
 from edge.api.state import ApiState, LastScan, get_state, to_thread
 from edge.errors import ErrorKind, SkinKioskError
@@ -88,14 +89,20 @@ def _catalogue(shop: ShopState) -> Catalogue:
 
 
 def _first_face(envelope: Any) -> dict[str, Any]:
+    """The envelope's first face, its shape checked for what the shop reads (edge/api/scored_face.py)."""
     if not isinstance(envelope, dict):
         raise SkinKioskError(ErrorKind.INVALID_PARAMETER, "envelope: must be an analyze response object")
     if envelope.get("error_code", 0) != 0:
         raise SkinKioskError(ErrorKind.INVALID_PARAMETER, "envelope: an error response has no face")
-    result = envelope.get("result") if "result" in envelope else envelope
+    wrapped = "result" in envelope
+    result = envelope.get("result") if wrapped else envelope
     faces = result.get("face_list") if isinstance(result, dict) else None
     if not isinstance(faces, list) or not faces or not isinstance(faces[0], dict):
         raise SkinKioskError(ErrorKind.INVALID_PARAMETER, "envelope: result.face_list holds no face")
+    problem = face_problem(faces[0])
+    if problem is not None:
+        where = "envelope.result.face_list[0]" if wrapped else "envelope.face_list[0]"
+        raise SkinKioskError(ErrorKind.INVALID_PARAMETER, f"{where}.{problem}")
     return faces[0]
 
 
