@@ -196,7 +196,9 @@ class RecommendResponse(BaseModel):
         "Version of the concern scores (their definitions and full scales: edge/shop/concern_table.json); "
         "changes are computed only against visits scored with the same version."))
     catalogue: dict[str, Any]
-    profile: dict[str, Any] = Field(description="Skin type, sensitivity grade, tone class, acne found, moles counted.")
+    profile: dict[str, Any] = Field(description=(
+        "Skin type, sensitivity grade, tone class, acne found today, acne found on an earlier visit of the "
+        "diary profile (null without one), moles counted."))
     concerns: list[dict[str, Any]] = Field(description="Per concern: score 0-100 (null: not measured), where, measure.")
     ranked: list[dict[str, Any]] = Field(description="Products addressing a concern found, best first, each with a reason.")
     routine: list[dict[str, Any]] = Field(description="At most one product per step: cleanse, treat, moisturise, protect.")

@@ -263,12 +263,13 @@ class DiaryStore:
         return [VisitRecord(r["id"], r["profile_id"], r["device_id"], r["taken_at"], json.loads(r["summary"]),
                             bool(r["has_detail"])) for r in reversed(rows)]
 
-    def concern_history(self, profile_id: str, limit: int = 10) -> list[ConcernVisit]:
-        """A profile's visits that kept concern scores, newest first (at most `limit`)."""
+    def concern_history(self, profile_id: str, limit: int | None = None) -> list[ConcernVisit]:
+        """A profile's visits that kept concern scores, newest first (all, or at most `limit`)."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT v.id, v.taken_at, c.version, c.scores FROM visits v JOIN visit_concerns c ON c.visit_id = v.id "
-                "WHERE v.profile_id = ? ORDER BY v.taken_at DESC, v.rowid DESC LIMIT ?", (profile_id, limit)).fetchall()
+                "WHERE v.profile_id = ? ORDER BY v.taken_at DESC, v.rowid DESC LIMIT ?",
+                (profile_id, -1 if limit is None else limit)).fetchall()
         return [ConcernVisit(r["id"], r["taken_at"], r["version"], json.loads(r["scores"])) for r in rows]
 
     def visit_detail(self, visit_id: str) -> dict[str, Any] | None:

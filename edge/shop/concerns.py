@@ -102,12 +102,14 @@ class SkinProfile:
     skin_type: str | None  # oily | dry | combination | normal
     sensitivity: str | None  # the seed's skin_sensitive_check: "0" tolerant, "1" neutral, "2" sensitive
     tone: str | None  # vocabulary.TONES, from skin.color (ITA class)
-    acne_found: bool | None  # at least one acne finding (whitehead, pimple, nodule)
+    acne_found: bool | None  # at least one acne finding (whitehead, pimple, nodule) today
     moles_found: int | None
+    acne_found_before: bool | None = None  # acne on an earlier diary visit (None: no diary profile open)
 
     def as_dict(self) -> dict[str, Any]:
         return {"skin_type": self.skin_type, "sensitivity": self.sensitivity, "tone": self.tone,
-                "acne_found": self.acne_found, "moles_found": self.moles_found}
+                "acne_found": self.acne_found, "acne_found_before": self.acne_found_before,
+                "moles_found": self.moles_found}
 
 
 def shown(score: float) -> str:
@@ -355,6 +357,12 @@ def full_scale(samples: Iterable[float], found: float) -> tuple[float, int] | No
 
 
 # --- the skin profile --------------------------------------------------------------------------------
+
+
+def acne_in_history(visits: Iterable[Mapping[str, float]]) -> bool:
+    """Whether acne was found on any of these earlier visits (their stored concern scores): an acne score
+    above 0 means at least one acne finding, whatever the scale it was scored on."""
+    return any((_num(scores.get("acne")) or 0.0) > 0 for scores in visits)
 
 
 def skin_profile(face: Mapping[str, Any]) -> SkinProfile:

@@ -4,8 +4,11 @@ one-line reason for each pick. Pure and deterministic: the same scores and catal
 Eligibility (a product failing one is never proposed; `excluded` says why):
   - contraindications (`not_for`) hold when the person's measurement says so, and also when it was not
     measured (the safe side): sensitive_skin when skin_sensitive_check is "2"; acne_prone_skin when an
-    acne finding (whitehead, pimple, nodule) was found; oily_skin when the skin type is oily or
-    combination (oily zones); dry_skin when the skin type is dry;
+    acne finding (whitehead, pimple, nodule) was found today or, with a diary profile open, on any earlier
+    visit kept in that diary (the lesion detector finds about one acne lesion in five, so one scan that
+    finds none says little; the limit: acne it never caught, and visits of people without a diary, are
+    not seen); oily_skin when the skin type is oily or combination (oily zones); dry_skin when the skin
+    type is dry;
   - skin_types must include the person's skin type (or be 'all'); an unmeasured type passes;
   - tones must include the person's tone class (or be 'all'); an unmeasured tone passes 'all' only.
 Ranking of the eligible products that address at least one concern found (score > 0):
@@ -72,9 +75,11 @@ def contraindication_holds(name: str, profile: SkinProfile) -> str | None:
             return "not for sensitive skin, and sensitivity was not measured"
         return "not for sensitive skin, and yours reads sensitive" if profile.sensitivity == "2" else None
     if name == "acne_prone_skin":
-        if profile.acne_found is None:
-            return "not for acne-prone skin, and acne was not measured"
-        return "not for acne-prone skin, and acne was found" if profile.acne_found else None
+        if profile.acne_found:
+            return "not for acne-prone skin, and acne was found"
+        if profile.acne_found_before:
+            return "not for acne-prone skin, and acne was found on an earlier visit"
+        return "not for acne-prone skin, and acne was not measured" if profile.acne_found is None else None
     if name == "oily_skin":
         if profile.skin_type is None:
             return "not for oily skin, and the skin type was not measured"

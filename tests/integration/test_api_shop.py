@@ -156,6 +156,36 @@ def test_nan_and_infinity_are_refused(server: Server, envelope: dict, token: str
     assert "extended.skinquality.redness.spread: Input should be a finite number" in msg
 
 
+def not_for(server: Server, contraindication: str) -> set[str]:
+    """The ids of the served catalogue's products marked not_for `contraindication`."""
+    products = httpx.get(server.base_url + SHOP + "/catalogue").json()["products"]
+    return {p["id"] for p in products if contraindication in p["not_for"]}
+
+
+def test_acne_on_an_earlier_diary_visit_rules_out_products_not_for_acne_prone_skin(server: Server,
+                                                                                    envelope: dict) -> None:
+    """Today's demo face shows no acne; a diary whose earlier visit found some makes the skin acne-prone."""
+    marked = not_for(server, "acne_prone_skin")
+    assert marked
+    alone = post(server, "/recommend", {"envelope": envelope}).json()
+    assert alone["profile"]["acne_found"] is False and alone["profile"]["acne_found_before"] is None
+    assert not [e for e in alone["excluded"] if "acne" in e["why"]]
+    profile = httpx.post(server.base_url + DIARY + "/profiles", json={}).json()["profile_id"]
+    clean = {c["concern"]: c["score"] for c in alone["concerns"]}
+    server.diary.record_visit(envelope["result"]["face_list"][0], profile_id=profile,  # type: ignore[attr-defined]
+                              taken_at=time.time() - 86400, concerns=clean, concerns_version=1)
+    assert post(server, "/recommend", {"envelope": envelope, "profile_id": profile}).json()[
+        "profile"]["acne_found_before"] is False
+    server.diary.record_visit(envelope["result"]["face_list"][0], profile_id=profile,  # type: ignore[attr-defined]
+                              taken_at=time.time() - 3600, concerns=dict(clean, acne=12.0), concerns_version=1)
+    rec = post(server, "/recommend", {"envelope": envelope, "profile_id": profile}).json()
+    assert rec["profile"]["acne_found"] is False and rec["profile"]["acne_found_before"] is True
+    why = {e["id"]: e["why"] for e in rec["excluded"]}
+    assert marked <= set(why) and {why[i] for i in marked} == {
+        "not for acne-prone skin, and acne was found on an earlier visit"}
+    assert not marked & {p["id"] for p in rec["ranked"] + rec["routine"]}
+
+
 def test_change_since_the_last_visit(server: Server) -> None:
     profile = httpx.post(server.base_url + DIARY + "/profiles", json={}).json()["profile_id"]
     first = scan(server, profile_id=profile)

@@ -12,7 +12,7 @@ from edge.api.shop_state import load_concern_table
 from edge.config import REPO_ROOT
 from edge.shop.catalogue import Catalogue, Product, load_catalogue
 from edge.shop.change import BETTER, NO_REAL_CHANGE, NOT_COMPARABLE, WORSE, changes
-from edge.shop.concerns import ConcernScore, SkinProfile
+from edge.shop.concerns import ConcernScore, SkinProfile, acne_in_history
 from edge.shop.matcher import recommend
 from edge.shop.vocabulary import CONCERNS, STEPS
 
@@ -83,6 +83,28 @@ def test_acne_oily_and_dry_contraindications():
     assert ids(SkinProfile("dry", "1", "light", False, 0)) == {"BALM", "RICH"}
     assert ids(SkinProfile(None, "1", "light", None, 0)) == set()  # nothing measured: the safe side
 
+
+@pytest.mark.parametrize("today,before,excluded,why", [
+    (False, None, False, None),  # no diary open: only today's scan counts
+    (False, False, False, None),  # a diary whose visits never found acne
+    (False, True, True, "not for acne-prone skin, and acne was found on an earlier visit"),
+    (True, False, True, "not for acne-prone skin, and acne was found"),
+    (None, True, True, "not for acne-prone skin, and acne was found on an earlier visit"),
+])
+def test_acne_on_an_earlier_diary_visit_makes_the_skin_acne_prone(today, before, excluded, why):
+    """The lesion detector misses most acne (recall ~0.2), so with a diary open the acne found on any earlier
+    visit counts too."""
+    cat = shelf(product("BALM", ("dryness",), not_for=("acne_prone_skin",)), product("MILD", ("dryness",)))
+    profile = SkinProfile("normal", "1", "light", today, 0, acne_found_before=before)
+    rec = recommend(cat, scores(dryness=50), profile)
+    assert ("BALM" not in {p.product.id for p in rec.ranked}) is excluded
+    assert [e.why for e in rec.excluded] == ([why] if excluded else [])
+
+
+def test_acne_in_history_reads_the_stored_acne_scores():
+    assert not acne_in_history([])
+    assert not acne_in_history([{"acne": 0.0, "pores": 40.0}, {"pores": 10.0}])  # no acne score: not measured
+    assert acne_in_history([{"acne": 0.0}, {"acne": 3.2}])
 
 
 def test_skin_type_and_tone_fit():

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -44,6 +44,7 @@ from edge.shop.change import Change, changes
 from edge.shop.concerns import (
     ConcernScore,
     SkinProfile,
+    acne_in_history,
     concern_scores,
     plain_scores,
     skin_profile,
@@ -60,7 +61,6 @@ OVERLAY_JPEG_QUALITY = 85
 QR_SCALE = 6  # px per module of the QR code's SVG
 CONTENT_TYPES = {"application/yaml": "yaml", "application/x-yaml": "yaml", "text/yaml": "yaml", "text/x-yaml": "yaml",
                  "text/csv": "csv", "application/csv": "csv"}
-HISTORY_LOOKBACK = 10  # visits searched for the previous one with comparable scores
 
 router = APIRouter(prefix="/api/v1/shop", tags=["shop"],
                    responses={400: {"model": Envelope}, 404: {"model": Envelope}, 503: {"model": Envelope}})
@@ -117,22 +117,31 @@ def _scan_and_face(state: ApiState, body: RecommendRequest) -> tuple[dict[str, A
     return _first_face(body.envelope), None
 
 
-async def _changes(state: ApiState, table: ConcernTable, profile_id: str | None, now: dict[str, float],
-                   scan: LastScan | None) -> tuple[list[Change] | None, float | None]:
-    """(changes or None without a profile, the previous visit's time or None on a first visit)."""
+@dataclass(frozen=True)
+class History:
+    """What a diary profile's earlier visits add to today's scan."""
+
+    changes: list[Change] | None  # None: no diary profile given; []: no earlier visit scored alike
+    previous_at: float | None  # the visit compared with
+    acne_before: bool | None  # acne found on an earlier visit (None: no diary profile given)
+
+
+async def _history(state: ApiState, table: ConcernTable, profile_id: str | None, now: dict[str, float],
+                   scan: LastScan | None) -> History:
     if profile_id is None:
-        return None, None
+        return History(None, None, None)
     diary = state.diary
     if diary is None:
         raise SkinKioskError(ErrorKind.NOT_FOUND, "the diary is not enabled on this device")
     if await to_thread(diary.get_profile, profile_id) is None:
         raise SkinKioskError(ErrorKind.NOT_FOUND, "unknown diary profile")
-    history = await to_thread(diary.concern_history, profile_id, HISTORY_LOOKBACK)
     this_visit = scan.visit_id if scan is not None and scan.profile_id == profile_id else None
-    previous = next((v for v in history if v.visit_id != this_visit and v.version == table.version), None)
+    earlier = [v for v in await to_thread(diary.concern_history, profile_id) if v.visit_id != this_visit]
+    acne_before = acne_in_history(v.scores for v in earlier)
+    previous = next((v for v in earlier if v.version == table.version), None)
     if previous is None:
-        return [], None
-    return changes(previous.scores, now, table.mdc), previous.taken_at
+        return History([], None, acne_before)
+    return History(changes(previous.scores, now, table.mdc), previous.taken_at, acne_before)
 
 
 @dataclass(frozen=True)
@@ -170,10 +179,10 @@ async def _build(request: Request, body: RecommendRequest) -> Built:
         raise SkinKioskError(ErrorKind.INVALID_PARAMETER, "the face has no measurements to score: analyse it with "
                              "extended=true and the fields color, acnespotmole, wrinkle, eyesattr, blackheadpore, "
                              "skinquality")
-    profile = skin_profile(face)
+    history = await _history(state, table, body.profile_id, plain_scores(scores), scan)
+    profile = replace(skin_profile(face), acne_found_before=history.acne_before)
     rec = recommend(catalogue, scores, profile, limit=state.settings.shop.shown_products)
-    found, previous_at = await _changes(state, table, body.profile_id, plain_scores(scores), scan)
-    return Built(catalogue, table, face, scan, scores, profile, rec, found, previous_at)
+    return Built(catalogue, table, face, scan, scores, profile, rec, history.changes, history.previous_at)
 
 
 @router.post("/recommend", response_model=RecommendResponse, dependencies=[Depends(require_kiosk_access)])
