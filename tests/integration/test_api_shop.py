@@ -81,8 +81,6 @@ def test_recommend_from_a_scan(server: Server) -> None:
     assert steps == [s for s in STEPS if s in steps] and len(steps) == len(set(steps))
     proposed = {p["id"] for p in rec["ranked"] + rec["routine"]}
     assert not proposed & {e["id"] for e in rec["excluded"]}
-    if rec["profile"]["sensitivity"] == "2":
-        assert not [p for p in rec["ranked"] if "sensitive_skin" in p.get("not_for", [])]
     image = httpx.get(server.base_url + rec["routine"][0]["image_url"])
     assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -160,6 +158,21 @@ def not_for(server: Server, contraindication: str) -> set[str]:
     """The ids of the served catalogue's products marked not_for `contraindication`."""
     products = httpx.get(server.base_url + SHOP + "/catalogue").json()["products"]
     return {p["id"] for p in products if contraindication in p["not_for"]}
+
+
+def test_sensitive_skin_is_never_offered_a_product_not_for_it(server: Server, envelope: dict) -> None:
+    """The demo face reads "1" (neutral); the same envelope reading "2" (sensitive) must leave out every
+    product the catalogue marks not_for sensitive_skin, each with why, and propose none of them."""
+    marked = not_for(server, "sensitive_skin")
+    assert len(marked) >= 3  # the demo catalogue has such products: the check below is not empty
+    neutral = post(server, "/recommend", {"envelope": envelope}).json()
+    assert neutral["profile"]["sensitivity"] == "1"
+    assert not [e for e in neutral["excluded"] if "sensitive" in e["why"]]  # neutral skin may be offered them
+    rec = post(server, "/recommend", {"envelope": with_value(envelope, "skinquality.skin_sensitive_check", ["2"])}).json()
+    assert rec["profile"]["sensitivity"] == "2"
+    assert not marked & {p["id"] for p in rec["ranked"] + rec["routine"]}
+    why = {e["id"]: e["why"] for e in rec["excluded"]}
+    assert marked <= set(why) and all("sensitive" in why[i] for i in marked)
 
 
 def test_acne_on_an_earlier_diary_visit_rules_out_products_not_for_acne_prone_skin(server: Server,
