@@ -10,7 +10,8 @@ from pathlib import Path
 from edge import __version__
 from edge.config import ConfigError, Settings, load_settings
 
-EXIT_CONFIG = 2
+EXIT_CONFIG = 2  # the kiosk cannot run: bad config or model files
+EXIT_SHOP = 3  # check-config --strict: the kiosk would run, but its shop has problems (the warnings say which)
 
 
 def _load(args: argparse.Namespace) -> Settings | None:
@@ -66,7 +67,50 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0 if envelope["error_code"] == 0 else 1
 
 
+def shop_warnings(settings: Settings) -> tuple[list[str], list[str]]:
+    """(warnings, ok lines) about the shop: its catalogue, admin key, concern table and take-home link.
+    None of them stops the kiosk (a broken catalogue disables the shop alone, edge/api/shop_state.py)."""
+    from edge.api.server import is_loopback_host
+    from edge.api.shop_state import REPORT_LINK_NOTE, load_concern_table, loopback_only
+    from edge.config import load_admin_key
+    from edge.shop.catalogue import CatalogueError, load_catalogue
+    from edge.shop.table import TableError
+
+    warnings: list[str] = []
+    ok: list[str] = []
+    try:
+        load_admin_key(settings.catalogue)
+    except ConfigError as exc:
+        warnings.append(f"{exc}; catalogue replacement over the API is off")
+    path = settings.catalogue.path
+    try:
+        catalogue = load_catalogue(path, currency=settings.catalogue.currency)
+        ok.append(f"catalogue ok: {len(catalogue.products)} products in {catalogue.source}")
+    except CatalogueError as exc:
+        warnings.append(f"{exc}\n  the kiosk serves without its shop until the catalogue is fixed")
+    except Exception as exc:  # a reader's own bug: say what, never a traceback (the service logs one)
+        warnings.append(f"cannot read the catalogue {path}: {type(exc).__name__}: {exc}\n"
+                        "  the kiosk serves without its shop")
+    try:
+        load_concern_table()
+    except TableError as exc:
+        warnings.append(f"concern table: {exc}\n  the kiosk serves without its shop")
+    base = settings.shop.report_base_url
+    if base is None or loopback_only(base):
+        where = "is not set" if base is None else f"is {base}, this device only"
+        warnings.append(f"shop.report_base_url {where}: take-home QR codes would point at the kiosk's own "
+                        f"loopback (the page is loaded from http://127.0.0.1:{settings.api.port}/), which no "
+                        f"phone can open; the page says so instead of showing a QR code. {REPORT_LINK_NOTE}")
+    elif is_loopback_host(settings.api.host):
+        warnings.append(f"shop.report_base_url is {base} but api.host {settings.api.host} listens on this device "
+                        f"only: phones cannot reach the take-home link. {REPORT_LINK_NOTE}")
+    return warnings, ok
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
+    """Exit 2 when the kiosk cannot run (config, model files); shop problems are warnings: exit 0, or
+    EXIT_SHOP with --strict. systemd's ExecStartPre runs the lenient form, so a broken catalogue never
+    stops the kiosk."""
     settings = _load(args)
     if settings is None:
         return EXIT_CONFIG
@@ -78,16 +122,15 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
-    from edge.config import load_admin_key
-    from edge.shop.catalogue import CatalogueError, load_catalogue
-
-    try:
-        load_admin_key(settings.catalogue)
-        catalogue = load_catalogue(settings.catalogue.path, currency=settings.catalogue.currency)
-    except (CatalogueError, ConfigError) as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_CONFIG
-    print(f"catalogue ok: {len(catalogue.products)} products in {catalogue.source}")
+    warnings, ok = shop_warnings(settings)
+    for line in ok:
+        print(line)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if warnings:
+        print(f"config ok; the shop has {len(warnings)} warning(s) (the kiosk runs; "
+              f"--strict exits {EXIT_SHOP} on them)")
+        return EXIT_SHOP if args.strict else 0
     print("config ok")
     return 0
 
@@ -119,9 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--pretty", action="store_true", help="indent the JSON")
     a.set_defaults(func=cmd_analyze)
 
-    c = sub.add_parser("check-config", help="validate config.yaml, the model files and the store's catalogue")
+    c = sub.add_parser("check-config", help="validate config.yaml and the model files (exit 2), and warn about the "
+                       "shop: its catalogue, admin key and take-home link (exit 0, or 3 with --strict)")
     # `skin-kiosk check-config FILE`, as `promtool check config FILE`; `--config FILE check-config` too
     c.add_argument("file", nargs="?", type=Path, default=None, help="the config file to check (same as --config)")
+    c.add_argument("--strict", action="store_true",
+                   help=f"exit {EXIT_SHOP} on shop warnings too (catalogue, admin key, take-home link): for the "
+                   "store's admin after editing the catalogue; the service's start check is lenient")
     c.set_defaults(func=cmd_check_config)
 
     s = sub.add_parser("serve", help="run the API + kiosk UI (and capture, when configured)")

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jinja2 import Template, TemplateError
 
@@ -198,6 +199,23 @@ class ReportStore:
         self._gone[token] = None
         while len(self._gone) > GONE_MEMORY:
             self._gone.popitem(last=False)
+
+
+# What the kiosk page and check-config say when a take-home link could not be opened by a phone.
+REPORT_LINK_NOTE = ("Take-home links need shop.report_base_url: set it to this kiosk's address on the shop's "
+                    "network (e.g. http://192.168.1.20:8080) and bind api.host there, which needs an API key.")
+
+
+def loopback_only(url: str) -> bool:
+    """True when `url`'s host is this device alone (127.0.0.0/8, ::1, localhost): a phone cannot open it.
+    Other names are not resolved: they may well name this kiosk on the shop's network."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # A phone on the shop's own network: private LAN ranges (RFC 1918, IPv6 unique local), link-local and

@@ -56,8 +56,30 @@ def test_daemon_unit_has_watchdog_restart_limits_hardening_and_credentials(units
                       "NoNewPrivileges=yes", "PrivateTmp=yes", "LoadCredential=api-keys:",
                       "LoadCredential=device-secret:", "CapabilityBoundingSet="):
         assert re.search(rf"^{re.escape(directive)}", text, re.M), directive
-    assert f"ExecStartPre={VENV}/bin/skin-kiosk --config /etc/skin-kiosk/config.yaml check-config" in text
+    # The lenient check (no --strict): a broken catalogue disables the shop, never the start of the kiosk.
+    assert re.search(rf"^ExecStartPre={re.escape(str(VENV))}/bin/skin-kiosk --config /etc/skin-kiosk/config.yaml "
+                     r"check-config$", text, re.M)
     assert f"ExecStart={VENV}/bin/skin-kiosk --config /etc/skin-kiosk/config.yaml serve" in text
+
+
+def test_the_units_start_check_passes_with_a_broken_catalogue(units: list[Path], tmp_path: Path) -> None:
+    """The rendered ExecStartPre, run on a config whose catalogue is broken, exits 0 (the kiosk starts and
+    serves without its shop, which answers 503 saying why) and says what is wrong; on a broken config it
+    exits 2 (systemd does not start the service)."""
+    text = next(u for u in units if u.name == "skin-kiosk.service").read_text()
+    command = re.search(r"^ExecStartPre=(.*)$", text, re.M).group(1).split()  # type: ignore[union-attr]
+    assert command[1:3] == ["--config", "/etc/skin-kiosk/config.yaml"]
+    (tmp_path / "catalogue.yaml").write_text("products:\n  - id: X\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("catalogue:\n  path: catalogue.yaml\n")
+    started = subprocess.run([command[0], "--config", str(config), *command[3:]], capture_output=True, text=True,
+                             timeout=120)
+    assert started.returncode == 0, started.stderr
+    assert "warning: invalid catalogue" in started.stderr and "field name: Field required" in started.stderr
+    config.write_text("catalogue:\n  path: catalogue.yaml\n  colour: red\n")
+    refused = subprocess.run([command[0], "--config", str(config), *command[3:]], capture_output=True, text=True,
+                             timeout=120)
+    assert refused.returncode == 2 and "catalogue.colour: unknown key" in refused.stderr
 
 
 def test_ui_unit_runs_chromium_in_kiosk_mode(units: list[Path]) -> None:

@@ -134,17 +134,36 @@ def test_bad_catalogue_config(tmp_path):
         load_settings(cfg)
 
 
-def test_check_config_checks_the_catalogue(tmp_path, folder, capsys):
-    from edge.cli import main
+# A config with nothing for check-config to warn about but the catalogue: the take-home link on the LAN.
+LAN = ("api:\n  host: 192.168.1.20\n  api_keys: [test-key-0123456789abcdef]\n"
+       "shop:\n  report_base_url: http://192.168.1.20:8080\n")
+
+
+def test_check_config_warns_about_the_catalogue_and_strict_fails_on_it(tmp_path, folder, capsys):
+    """A broken catalogue disables the shop only (the kiosk keeps serving), so check-config, which the
+    service runs before it starts, reports it as a warning and exits 0; --strict (the admin's check
+    after editing the catalogue) exits EXIT_SHOP; a broken config or model still exits 2."""
+    from edge.cli import EXIT_CONFIG, EXIT_SHOP, main
 
     (folder / "shelf.yaml").write_text("products:\n" + yaml_product() + yaml_product("P2", concerns="[tan]"))
     cfg = folder / "config.yaml"
-    cfg.write_text("catalogue:\n  path: shelf.yaml\n")
-    assert main(["check-config", str(cfg)]) == 2
-    assert "product 2 (line 10), id 'P2', field concerns: unknown concern 'tan'" in capsys.readouterr().err
-    (folder / "shelf.yaml").write_text("products:\n" + yaml_product())
+    cfg.write_text("catalogue:\n  path: shelf.yaml\n" + LAN)
     assert main(["check-config", str(cfg)]) == 0
-    assert "catalogue ok: 1 products" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "warning: invalid catalogue" in out.err and "the kiosk serves without its shop" in out.err
+    assert "product 2 (line 10), id 'P2', field concerns: unknown concern 'tan'" in out.err
+    assert "config ok; the shop has 1 warning(s)" in out.out
+    assert main(["check-config", "--strict", str(cfg)]) == EXIT_SHOP
+    (folder / "shelf.yaml").write_text("products:\n" + yaml_product())
+    assert main(["check-config", "--strict", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "catalogue ok: 1 products" in out and out.rstrip().endswith("config ok")
+    cfg.write_text("catalogue:\n  path: shelf.yaml\n  admin_key_file: /nonexistent/admin-key\n" + LAN)
+    assert main(["check-config", str(cfg)]) == 0  # an unreadable admin key turns replacement off, no more
+    assert "catalogue replacement over the API is off" in capsys.readouterr().err
+    assert main(["check-config", "--strict", str(cfg)]) == EXIT_SHOP
+    cfg.write_text("catalogue:\n  path: shelf.yaml\n  colour: red\n")
+    assert main(["check-config", str(cfg)]) == main(["check-config", "--strict", str(cfg)]) == EXIT_CONFIG
 
 
 @pytest.mark.parametrize("text,why", [
@@ -159,6 +178,17 @@ def test_a_csv_cell_over_the_field_limit_is_a_catalogue_error(folder):
     huge = CSV_HEADER + "P1,Gel,Brand,9.5,images/a.png,acne,all,all,,treat," + "x" * 200_000 + "\n"
     assert problems_of(huge, "csv", folder) == [
         "row 2: not valid CSV: field larger than field limit (131072)"]
+
+
+def test_check_config_reports_a_malformed_catalogue_without_a_traceback(folder, capsys):
+    from edge.cli import main
+
+    (folder / "shelf.yaml").write_text("products: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    cfg = folder / "config.yaml"
+    cfg.write_text("catalogue:\n  path: shelf.yaml\n" + LAN)
+    assert main(["check-config", str(cfg)]) == 0
+    err = capsys.readouterr().err
+    assert "nested too deeply" in err and "Traceback" not in err
 
 
 def test_a_reader_bug_at_start_up_disables_only_the_shop(folder, monkeypatch):
