@@ -227,3 +227,18 @@ class ReportCreated(BaseModel):
     expires_in_s: float
     expires_at: float
     qr_svg: str = Field(description="The QR code as an SVG data URI.")
+    phone_reachable: bool = Field(description=(
+        "False when the link is this device's own loopback (shop.report_base_url unset and the page loaded "
+        "from 127.0.0.1): no phone can open it, and the page shows `note` instead of the QR code."))
+    note: str | None = Field(None, description="What the kiosk's staff must set for phones to open the link.")
+
+
+class PrivacyInfo(BaseModel):
+    """What the kiosk keeps and for how long, from its configuration: the page's privacy notice."""
+
+    photo_kept_s: float = Field(description="The captured photo and its result stay in memory at most this long.")
+    report_kept_s: float | None = Field(description=(
+        "A take-home report (with a picture of the face and its findings) lives this long (shop.report_ttl_s); "
+        "null: no shop on this device."))
+    take_home_link: bool = Field(description="A phone could open a take-home link made for this page.")
+    take_home_note: str | None = Field(description="Why not, and what the staff must set.")

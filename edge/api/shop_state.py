@@ -206,6 +206,11 @@ REPORT_LINK_NOTE = ("Take-home links need shop.report_base_url: set it to this k
                     "network (e.g. http://192.168.1.20:8080) and bind api.host there, which needs an API key.")
 
 
+def report_link_base(settings: Settings, page_base: str) -> str:
+    """Where a take-home link starts: shop.report_base_url, else the address the page was loaded from."""
+    return (settings.shop.report_base_url or page_base).rstrip("/")
+
+
 def loopback_only(url: str) -> bool:
     """True when `url`'s host is this device alone (127.0.0.0/8, ::1, localhost): a phone cannot open it.
     Other names are not resolved: they may well name this kiosk on the shop's network."""

@@ -1,8 +1,9 @@
 """The shop on the kiosk page, in Debian's Chromium (headless, via Playwright): after a scan of the demo
 source the "Your routine" view shows ranked product cards with their reasons; with a diary open, the
 change-since-last-visit strip; the take-home QR code, the report page (printed by Chromium to one A4
-page) and its served PDF (one page); "Delete my data" makes the link 410. Screenshots and both PDFs
-are kept under artifacts/."""
+page) and its served PDF (one page); "Delete my data" makes the link 410; without shop.report_base_url
+the take-home dialog says what to set instead of a QR code no phone could open; the privacy notice states
+the configured retention times. Screenshots and both PDFs are kept under artifacts/."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ pytestmark = [
 ]
 
 
+LAN_BASE = "http://192.168.1.20:8080"  # the kiosk's address on a shop's Wi-Fi, as an installer would set it
+REPORT_TTL_S = 600.0  # not the 900 s default: the page must state what the config says
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from edge.diary.store import DiaryStore
@@ -34,8 +39,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     shelf = tmp_path_factory.mktemp("shelf")
     shutil.copytree(REPO_ROOT / "catalogue", shelf, dirs_exist_ok=True)
     settings = api_settings(workers=1, queue_size=2)
-    settings = settings.model_copy(update={"catalogue": settings.catalogue.model_copy(
-        update={"path": shelf / "catalogue.yaml"})})
+    settings = settings.model_copy(update={
+        "catalogue": settings.catalogue.model_copy(update={"path": shelf / "catalogue.yaml"}),
+        "shop": settings.shop.model_copy(update={"report_base_url": LAN_BASE, "report_ttl_s": REPORT_TTL_S})})
     diary = DiaryStore(tmp_path_factory.mktemp("diary") / "diary.sqlite3", device_secret=b"e" * 32)
     with running(create_app(settings, live=replay_live(settings), diary=diary)) as srv:
         yield srv
@@ -106,6 +112,8 @@ def test_routine_view_shows_ranked_cards_with_reasons_and_the_report(server: Ser
     page.click("#btn-take-home")
     page.wait_for_selector("#dlg-qr[open]")
     page.wait_for_function("document.getElementById('qr-img').naturalWidth > 0")
+    assert page.is_visible("#qr-ready") and not page.is_visible("#qr-unavailable")
+    assert page.text_content("#qr-minutes") == str(round(REPORT_TTL_S / 60))
     page.screenshot(path=str(_artifact("kiosk_routine_qr.png")))
     token = page.get_attribute("#dlg-qr", "data-token")
     report = browser.new_page(viewport={"width": 900, "height": 1200})  # type: ignore[attr-defined]
@@ -153,6 +161,49 @@ def test_change_strip_with_a_diary(server: Server, browser: object) -> None:
     page.wait_for_selector("#banner.ok >> text=diary were deleted")
     assert not errors, errors
     page.close()
+
+
+def test_privacy_notice_states_the_configured_retention(server: Server, browser: object) -> None:
+    """The photo's and the report's retention come from the kiosk (GET /api/v1/kiosk/privacy), not from
+    words written into the page: 5 minutes for the photo (LAST_SCAN_TTL_S), REPORT_TTL_S for a report."""
+    from edge.api.state import LAST_SCAN_TTL_S
+
+    errors: list[str] = []
+    page = _page(browser, server, errors, [])
+    page.click("#btn-privacy")
+    page.wait_for_selector("#dlg-privacy[open]")
+    notice = " ".join(page.text_content("#dlg-privacy").split())
+    photo, report = round(LAST_SCAN_TTL_S / 60), round(REPORT_TTL_S / 60)
+    assert f"for at most {photo} minutes" in notice
+    assert f"holds a picture of your face with its findings, your scores and your routine. It is kept in memory on " \
+           f"this device for {report} minutes" in notice
+    assert f"after {photo} minutes" in " ".join(page.text_content("footer").split())
+    page.screenshot(path=str(_artifact("kiosk_privacy.png")))
+    assert not errors, errors
+    page.close()
+
+
+def test_take_home_without_a_report_base_url_says_what_to_set(server: Server, browser: object) -> None:
+    """With shop.report_base_url unset the link would be the kiosk's own loopback (the page is loaded from
+    127.0.0.1): the dialog shows no QR code but what the staff must set, and no report (with its face
+    picture) is made."""
+    shop = server.app.state.api.settings.shop
+    shop.report_base_url = None
+    try:
+        errors: list[str] = []
+        page = _page(browser, server, errors, [])
+        _scan_to_routine(page)
+        reports = len(server.app.state.api.shop.reports)
+        page.click("#btn-take-home")
+        page.wait_for_selector("#dlg-qr[open] #qr-unavailable:not([hidden])")
+        assert not page.is_visible("#qr-ready") and not page.is_visible("#qr-img")
+        assert "shop.report_base_url" in page.text_content("#qr-note")
+        assert len(server.app.state.api.shop.reports) == reports  # nothing kept for a link no phone opens
+        page.screenshot(path=str(_artifact("kiosk_routine_qr_unavailable.png")))
+        assert not errors, errors
+        page.close()
+    finally:
+        shop.report_base_url = LAN_BASE
 
 
 def _artifact(name: str) -> os.PathLike[str]:

@@ -277,6 +277,35 @@ def test_malformed_or_oversized_uploads_are_refused_whole(server: Server, shelf:
     assert httpx.get(base).json() == listed and shelf.read_text() == original
 
 
+def test_a_report_link_for_phones_carries_the_configured_base(server: Server) -> None:
+    shop = server.app.state.api.settings.shop
+    privacy = httpx.get(server.base_url + KIOSK + "/privacy").json()
+    assert privacy["take_home_link"] is False and "shop.report_base_url" in privacy["take_home_note"]
+    shop.report_base_url = "http://192.168.1.20:8080"
+    try:
+        made = post(server, "/report", {"result_id": scan(server)["result_id"]}).json()
+        assert made["url"] == f"http://192.168.1.20:8080/r/{made['token']}"
+        assert made["phone_reachable"] is True and made["note"] is None
+        privacy = httpx.get(server.base_url + KIOSK + "/privacy").json()
+        assert privacy["take_home_link"] is True and privacy["take_home_note"] is None
+        shop.report_base_url = "http://localhost:8080"  # set, but still this device only
+        assert post(server, "/report", {"result_id": scan(server)["result_id"]}).json()["phone_reachable"] is False
+    finally:
+        shop.report_base_url = None
+
+
+def test_the_privacy_notice_reads_the_configured_retention(tmp_path: Path) -> None:
+    """What the page's privacy notice states comes from the kiosk's configuration: the photo's
+    LAST_SCAN_TTL_S and the take-home report's shop.report_ttl_s (here 7 minutes, not the default)."""
+    from edge.api.state import LAST_SCAN_TTL_S
+
+    settings = api_settings(workers=1, queue_size=1)
+    settings = settings.model_copy(update={"shop": settings.shop.model_copy(update={"report_ttl_s": 420.0})})
+    with running(create_app(settings, warm_up=False, engine_factory=lambda: None)) as srv:  # type: ignore[arg-type,return-value]
+        privacy = httpx.get(srv.base_url + KIOSK + "/privacy").json()
+        assert privacy["photo_kept_s"] == LAST_SCAN_TTL_S and privacy["report_kept_s"] == 420.0
+
+
 def test_a_csv_upload_with_a_cell_over_the_csv_field_limit_is_an_invalid_catalogue(tmp_path: Path) -> None:
     """csv refuses a cell over 128 kB with its own error: a 422 naming the row, not a 500."""
     shutil.copytree(REPO_ROOT / "catalogue" / "images", tmp_path / "images")
@@ -308,7 +337,10 @@ def test_take_home_report_lives_its_ttl_and_dies_with_delete_my_data(server: Ser
 
     result = scan(server)
     made = post(server, "/report", {"result_id": result["result_id"]}).json()
-    assert made["url"] == f"{server.base_url}/r/{made['token']}" and len(made["token"]) >= 20
+    assert len(made["token"]) >= 20
+    # No shop.report_base_url: the link is the page's own address, loopback here, which no phone can open.
+    assert made["url"] == f"{server.base_url}/r/{made['token']}"
+    assert made["phone_reachable"] is False and "shop.report_base_url" in made["note"]
     assert made["qr_svg"].startswith("data:image/svg+xml") and made["expires_in_s"] == 900
     page = httpx.get(server.base_url + made["path"])
     assert page.status_code == 200 and "Your skin report" in page.text and page.headers["cache-control"] == "no-store"

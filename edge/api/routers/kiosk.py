@@ -1,7 +1,8 @@
 """The kiosk page's endpoints: live preview and status (polled), scan, last captured image, forget.
 
 Loopback (the page on the device) needs no key. The captured photo lives in memory only, replaced by
-the next scan, erased by "delete my data" or after a few minutes.
+the next scan, erased by "delete my data" or after LAST_SCAN_TTL_S; GET /privacy tells the page those
+times (and the take-home report's), so its privacy notice states them from the configuration.
 """
 
 from __future__ import annotations
@@ -19,8 +20,17 @@ from edge.api.live import ReplayLive
 from edge.api.routers.analyze import check_available
 from edge.api.routers.deps import require_kiosk_access
 from edge.api.routers.diary import record_visit
-from edge.api.schemas import Envelope, ForgetRequest, ForgetResponse, KioskStatus, ScanRequest, ScanResponse
-from edge.api.state import ApiState, LastScan, get_state, to_thread
+from edge.api.schemas import (
+    Envelope,
+    ForgetRequest,
+    ForgetResponse,
+    KioskStatus,
+    PrivacyInfo,
+    ScanRequest,
+    ScanResponse,
+)
+from edge.api.shop_state import REPORT_LINK_NOTE, loopback_only, report_link_base
+from edge.api.state import LAST_SCAN_TTL_S, ApiState, LastScan, get_state, to_thread
 from edge.errors import ErrorKind, SkinKioskError
 from edge.pipeline import Engine
 
@@ -43,6 +53,17 @@ async def preview(request: Request) -> Response:
     if jpeg is None:
         raise SkinKioskError(ErrorKind.NOT_FOUND, "no preview frame yet")
     return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.get("/privacy", response_model=PrivacyInfo)
+async def privacy(request: Request) -> PrivacyInfo:
+    """How long this kiosk keeps the photo and a take-home report (from its configuration), and whether a
+    take-home link made for this page could be opened on a phone."""
+    state = get_state(request)
+    reachable = not loopback_only(report_link_base(state.settings, str(request.base_url)))
+    return PrivacyInfo(photo_kept_s=LAST_SCAN_TTL_S,
+                       report_kept_s=state.shop.reports.ttl_s if state.shop is not None else None,
+                       take_home_link=reachable, take_home_note=None if reachable else REPORT_LINK_NOTE)
 
 
 @router.get("/status", response_model=KioskStatus)

@@ -36,7 +36,14 @@ from edge.api.schemas import (
     ReportCreated,
 )
 from edge.api.scored_face import face_problem
-from edge.api.shop_state import Report, ShopState, is_local_network
+from edge.api.shop_state import (
+    REPORT_LINK_NOTE,
+    Report,
+    ShopState,
+    is_local_network,
+    loopback_only,
+    report_link_base,
+)
 from edge.api.state import ApiState, LastScan, get_state, to_thread
 from edge.errors import ErrorKind, SkinKioskError
 from edge.shop.catalogue import IMAGE_TYPES, MAX_FILE_BYTES, Catalogue, CatalogueError
@@ -276,15 +283,12 @@ def _routine_items(catalogue: Catalogue, rec: Recommendation) -> list[RoutineIte
     return items
 
 
-def _base_url(request: Request) -> str:
-    configured = get_state(request).settings.shop.report_base_url
-    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
-
-
 @router.post("/report", response_model=ReportCreated, dependencies=[Depends(require_kiosk_access)])
 async def create_report(request: Request, body: RecommendRequest) -> ReportCreated:
     """A take-home report of this scan and its routine, behind a random link that lives
-    shop.report_ttl_s; the QR code (SVG) carries the link for a phone on the shop's network."""
+    shop.report_ttl_s; the QR code (SVG) carries the link for a phone on the shop's network. When the
+    link is this device's loopback (shop.report_base_url unset and the page loaded from 127.0.0.1), no
+    phone can open it: `phone_reachable` is false and `note` says what to set."""
     import segno
 
     shop = shop_of(request)
@@ -302,10 +306,12 @@ async def create_report(request: Request, body: RecommendRequest) -> ReportCreat
     token = shop.reports.new_token()
     html = await to_thread(render_html, data, template, f"/r/{token}.pdf")
     shop.reports.add(token, data, html, b.scan.result_id if b.scan else None, body.profile_id)
-    url = f"{_base_url(request)}/r/{token}"
+    url = f"{report_link_base(get_state(request).settings, str(request.base_url))}/r/{token}"
+    reachable = not loopback_only(url)
     qr = segno.make(url, error="m")
     return ReportCreated(token=token, url=url, path=f"/r/{token}", pdf_path=f"/r/{token}.pdf", expires_in_s=ttl,
-                         expires_at=now + ttl, qr_svg=qr.svg_data_uri(scale=QR_SCALE, border=2))
+                         expires_at=now + ttl, qr_svg=qr.svg_data_uri(scale=QR_SCALE, border=2),
+                         phone_reachable=reachable, note=None if reachable else REPORT_LINK_NOTE)
 
 
 def _report(request: Request, token: str) -> Report:

@@ -50,7 +50,7 @@ const LAYERS = {
 const $ = (id) => document.getElementById(id);
 const state = {
   fields: [], diary: false, profileId: null, scan: null, photo: null, base: "photo",
-  layers: new Set(Object.keys(LAYERS)), busy: false, idleTimer: null, zoom: true, rec: null,
+  layers: new Set(Object.keys(LAYERS)), busy: false, idleTimer: null, zoom: true, rec: null, privacy: null,
 };
 const STEP_TITLES = { cleanse: "1 · Cleanse", treat: "2 · Treat", moisturise: "3 · Moisturise", protect: "4 · Protect" };
 const SENSITIVITY_NAMES = { 0: "tolerant", 1: "neutral", 2: "sensitive" };
@@ -287,17 +287,31 @@ function renderRoutine(rec) {
   }
 }
 
+function showTakeHome(note) {
+  // A QR code only when a phone could open its link; else say what the staff must set (no useless QR).
+  $("qr-ready").hidden = Boolean(note);
+  $("qr-unavailable").hidden = !note;
+  $("qr-note").textContent = note || "";
+  $("dlg-qr").showModal();
+}
+
 async function takeHome() {
   touch();
   if (!state.scan) return;
+  if (state.privacy && !state.privacy.take_home_link) {
+    // No report is made: it would hold a picture of the face that no phone could fetch.
+    delete $("dlg-qr").dataset.token;
+    showTakeHome(state.privacy.take_home_note);
+    return;
+  }
   try {
     const body = { result_id: state.scan.result_id };
     if (state.profileId) body.profile_id = state.profileId;
     const made = await api("/shop/report", { json: body });
     $("qr-img").src = made.qr_svg;
-    $("qr-minutes").textContent = String(Math.round(made.expires_in_s / 60));
+    $("qr-minutes").textContent = minutes(made.expires_in_s);
     $("dlg-qr").dataset.token = made.token;
-    $("dlg-qr").showModal();
+    showTakeHome(made.phone_reachable ? null : made.note);
   } catch (e) {
     banner(e.status === 404 ? "This result has expired: please scan again." : `Could not make the report: ${e.message}`);
   }
@@ -526,6 +540,25 @@ function fieldCard(face, field) {
   }
 }
 
+// --- privacy notice: the retention times come from the kiosk's configuration ---------------------
+function minutes(seconds) {
+  return String(Math.max(1, Math.round(seconds / 60)));
+}
+
+async function initPrivacy() {
+  try {
+    state.privacy = await api("/kiosk/privacy");
+  } catch (_) {
+    return; // the notice keeps its words ("a few minutes") rather than a number it does not know
+  }
+  for (const s of document.querySelectorAll(".photo-minutes")) s.textContent = minutes(state.privacy.photo_kept_s);
+  if (state.privacy.report_kept_s === null) {
+    $("privacy-report").hidden = true; // no shop on this device: no take-home report
+  } else {
+    for (const s of document.querySelectorAll(".report-minutes")) s.textContent = minutes(state.privacy.report_kept_s);
+  }
+}
+
 // --- diary --------------------------------------------------------------------------------------
 async function initDiary() {
   try {
@@ -662,6 +695,7 @@ async function init() {
   startPreview();
   pollStatus();
   initDiary();
+  await initPrivacy();
   try {
     const f = await api("/fields");
     state.fields = f.available;
