@@ -10,12 +10,13 @@ and `mqtt.password_file`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +79,24 @@ class ApiConfig(Section):
     cache_ttl_s: float = Field(600.0, ge=0, description="Seconds a cached result stays valid.")
     workers: int = Field(2, ge=1, le=16, description="Inference worker threads (each owns its interpreters).")
     queue_size: int = Field(4, ge=0, le=1000, description="Requests that may wait for a worker before 503 busy.")
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Peers (addresses or networks, or '*') whose X-Forwarded-For / X-Forwarded-Proto uvicorn "
+        "believes, i.e. reverse proxies in front of the kiosk: the client address they give decides the "
+        "loopback exemption and the take-home reports' local-network check. Default: a proxy on this device "
+        "only; [] ignores the headers. Pinned here: the FORWARDED_ALLOW_IPS environment variable is ignored.",
+    )
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address, a network (10.0.0.0/8) or '*'") from None
+        return v
 
 
 class CaptureConfig(Section):

@@ -65,6 +65,14 @@ def bind_refusal(settings: Settings, host: str) -> str | None:
     return None
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's trusted-proxy options, pinned from api.forwarded_allow_ips. Passed explicitly, so uvicorn
+    never falls back to the FORWARDED_ALLOW_IPS environment variable (which `*` would widen to every peer,
+    letting any client claim a local address with X-Forwarded-For); [] turns the headers off."""
+    trusted = list(settings.api.forwarded_allow_ips)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
+
+
 def serve_api(settings: Settings, host: str, port: int, live: LiveSource | None = None) -> int:
     """The API and kiosk page (preview: `live`, else the demo replay) until SIGTERM/SIGINT; exit status."""
     import uvicorn
@@ -85,7 +93,7 @@ def serve_api(settings: Settings, host: str, port: int, live: LiveSource | None 
     # the diary is closed and before serve() leaves the MQTT publisher's context.
     from edge.api.graceful import graceful_server
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False, **proxy_options(settings))
     try:
         graceful_server(config).run()
     finally:

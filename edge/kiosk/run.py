@@ -68,6 +68,7 @@ def run_kiosk(settings: Settings, host: str, port: int) -> int:
     import uvicorn
 
     from edge.api.app import create_app
+    from edge.api.server import proxy_options
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     notifier = Notifier.from_env()
@@ -90,7 +91,7 @@ def run_kiosk(settings: Settings, host: str, port: int) -> int:
             notifier.stopping(f"signal {signal.Signals(sig).name}: finishing")
 
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False,
-                            timeout_graceful_shutdown=GRACEFUL_HTTP_S)
+                            timeout_graceful_shutdown=GRACEFUL_HTTP_S, **proxy_options(settings))
     server = _KioskServer(config, on_signal)
 
     def announce_ready() -> None:

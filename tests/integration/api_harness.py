@@ -36,11 +36,15 @@ def api_settings(**api: Any) -> Settings:
 
 class Server:
     def __init__(self, app: Any) -> None:
+        from edge.api.server import proxy_options
+
         self.app = app
         self.port = free_port()
         self.base_url = f"http://{LOOPBACK}:{self.port}"
+        state = getattr(getattr(app, "state", None), "api", None)  # the product's own proxy trust, when known
+        proxy = proxy_options(state.settings) if state is not None else {}
         config = uvicorn.Config(app, host=LOOPBACK, port=self.port, log_level="warning", access_log=False,
-                                lifespan="on")
+                                lifespan="on", **proxy)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, name=f"uvicorn-{self.port}", daemon=True)
 
