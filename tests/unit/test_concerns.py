@@ -138,9 +138,22 @@ def unplanted(engine, portrait):
 
 
 def test_unplanted_portrait_reads_zero_where_nothing_is_there(unplanted):
+    """The clean test portrait (the astronaut, upscaled): nothing planted. Where the analyzers find
+    nothing the score is 0; where they report something real it is asserted as measured, with why."""
     # (Her freckles are real brown patches: uneven tone reads 0 on a flat face, below.)
-    for name in ("dark_circles", "eye_bags", "blackheads"):
+    for name in ("dark_circles", "eye_bags", "blackheads", "dryness", "oiliness"):
         assert unplanted[name].score == 0.0, unplanted[name]
+    # No zone is matte and rough (the forehead is the roughest, 1.77 %, but not matte: shine 0.043), and
+    # none shines past the oily threshold (the forehead again, 0.043 of its skin < 0.05).
+    assert (unplanted["dryness"].measure, unplanted["oiliness"].measure) == ("no dry zone", "no oily zone")
+    # Wrinkles: she smiles, and her left nasolabial fold is a real line (8 mm at 0.055 OD, the only one
+    # found): 8.2 mm x 0.0551 OD in one of the ten regions.
+    assert (unplanted["wrinkles"].measure, unplanted["wrinkles"].where) == ("1 lines, 8 mm", "nasolabial (left)")
+    assert unplanted["wrinkles"].score == round(100 * 8.2 * 0.0551 / FULL["wrinkles"] / 10, 1)
+    # Pores: 16 "enlarged pores" are counted, 9 along the fringe of her hair on the forehead (hair tips read
+    # as dark pits) and 7 on the cheeks beside the nose; far below the valid faces' median (80).
+    assert (unplanted["pores"].measure, unplanted["pores"].where) == ("16 enlarged pores", "forehead")
+    assert unplanted["pores"].score == cs.linear(16, 0.0, FULL["pores"])
     assert all(unplanted[c].score is not None for c in CONCERNS)
 
 
