@@ -121,6 +121,15 @@ def test_not_analysed_is_none_not_zero():
     assert cs.concern_scores({"eyesattr": {"dark_circle_left_type": [1]}}, FULL)["dark_circles"].score is None
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), "0.5", True])
+def test_a_measurement_that_is_not_a_finite_number_is_not_measured(bad):
+    """The API refuses such envelopes (edge/api/scored_face.py); the scores never turn one into a number."""
+    face = {"extended": {"skinquality": {"redness": {"spread": bad}}, "color": {"brown_patch_share": bad}},
+            "blackheadpore": {"pore_num": bad}}
+    got = cs.concern_scores(face, FULL)
+    assert (got["redness"].score, got["uneven_tone"].score, got["pores"].score) == (None, None, None)
+
+
 @pytest.mark.parametrize("dryoil,want", [
     (["2", "2", "2", "2", "1"], "oily"), (["2", "1", "1", "1", "1"], "combination"),
     (["1", "1", "2", "1", "1"], "combination"), (["1", "1", "0", "1", "1"], "dry"),
