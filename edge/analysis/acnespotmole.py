@@ -2,7 +2,10 @@
 found by the trained `lesion_centernet` model (edge/analysis/lesion_net.py, scripts/train_lesions.py).
 
 The model was trained on ~2,750 photos people labelled by hand (acne-new v36: acne, pimple, scar, spot,
-mole); its heatmap peaks become findings. What is left here is the mapping to the seed's fields:
+mole); the peaks of each family's heatmap (acne: whitehead and pimple together; marks; spots; moles) become
+findings. An acne peak is a whitehead or a pimple by the model's two probabilities there, the pimple's weighted
+by the manifest's `kind_weights` (chosen on valid: pimples are 1 in 6 acne labels, so the plain larger one
+would rarely name one). What is left here is the mapping to the seed's fields:
 
 - whitehead -> acne type 0; scar -> acne type 1 (acne mark); pimple -> type 2 (pustule), or type 3
   (nodule) when its box is at least NODULE_MIN_MM across;
@@ -66,6 +69,18 @@ def operating_points(store: ModelStore) -> dict[str, OperatingPoint]:
             for f, v in info.items()}
 
 
+def kind_weights(store: ModelStore) -> np.ndarray:
+    """(C,) class weights that name an acne peak's kind (manifest `kind_weights`, chosen on valid by the training
+    script for the best balanced whitehead/pimple accuracy); 1 for a class the manifest does not list."""
+    given = store.entry(ln.MODEL_NAME).info.get("kind_weights") or {}
+    unknown = sorted(set(given) - set(ln.CLASS_NAMES))
+    if unknown:
+        from edge.runtime.manifest import ModelError
+
+        raise ModelError(f"manifest entry {ln.MODEL_NAME!r}: unknown kind_weights {unknown}")
+    return np.array([float(given.get(name, 1.0)) for name in ln.CLASS_NAMES])
+
+
 @dataclass(frozen=True)
 class Finding:
     family: str  # ACNE, ACNE_MARK, SPECKLE or MOLE
@@ -96,12 +111,18 @@ def candidates(ctx: FaceContext, store: ModelStore) -> list[Finding]:
     computed once per face (blackheadpore asks too)."""
 
     def compute(c: FaceContext) -> list[Finding]:
-        outs = store.get(ln.MODEL_NAME).run(ln.model_input(c)[None])
+        model = store.get(ln.MODEL_NAME)
+
+        def run(image: np.ndarray) -> ln.Maps:
+            outs = model.run(image[None])
+            return outs[ln.HEAT][0], outs[ln.SIZE][0]
+
+        heat, log_size = ln.predict(run, ln.model_input(c))
         ok = ln.allowed(ln.cell_share(c.regions.mask("exclusion")))
         points = operating_points(store)
         scale = c.crop_size / ln.INPUT
         found = []
-        for d in ln.decode(outs[ln.HEAT][0], outs[ln.SIZE][0], DECODE_MIN_HEAT, ok):
+        for d in ln.decode(heat, log_size, DECODE_MIN_HEAT, ok, kind_weights(store)):
             family = FAMILY_OF_CHANNEL[d.channel]
             box = (d.x0 * scale, d.y0 * scale, d.x1 * scale, d.y1 * scale)
             mm = (box[2] - box[0] + box[3] - box[1]) / 2 * c.mm_per_px

@@ -2,13 +2,14 @@
 
 A CenterNet-style net (scripts/train_lesions.py) sees the face-aligned crop resized to INPUT px and
 answers, at stride STRIDE, a probability heatmap per lesion class and the log box size (input px) at
-each cell. Decoding: per cell the most likely class, local maxima of that map (3x3) above a threshold,
-the centre refined to sub-cell precision from the neighbours. Shared by the analyzer and the training
+each cell. Decoding: local maxima (3x3) of each family's map above a threshold, the kind the most likely
+class of the family there, the centre refined to sub-cell precision from the neighbours. Shared by the analyzer and the training
 script so both decode the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,24 @@ def model_input(ctx: FaceContext) -> np.ndarray:
     return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
 
 
+# The crop and its mirror image both go through the model and the maps are averaged (the mirror's flipped back):
+# measured on valid with the int8 model, F1 +0.017 acne, +0.016 speckle, +0.010 mole, for a second 1.5 ms run.
+MIRROR_AVERAGE = True
+
+Maps = tuple[np.ndarray, np.ndarray]  # heat (OUT, OUT, C) probabilities, log size (OUT, OUT, 2)
+
+
+def predict(run: Callable[[np.ndarray], Maps], image: np.ndarray) -> Maps:
+    """The model's maps for one (INPUT, INPUT, 3) input; `run` runs the model on one image. With MIRROR_AVERAGE,
+    the mean of the image's maps and its mirror image's maps flipped back. Shared by the analyzer and the
+    training script, so operating points are chosen on what the product computes."""
+    heat, size = run(image)
+    if MIRROR_AVERAGE:
+        heat_m, size_m = run(np.ascontiguousarray(image[:, ::-1]))
+        heat, size = (heat + heat_m[:, ::-1]) / 2, (size + size_m[:, ::-1]) / 2
+    return heat, size
+
+
 MAX_EXCLUDED_SHARE = 0.5  # a cell at least half covered by an eye, brow, lip or nostril mask is not skin
 
 
@@ -81,21 +100,37 @@ def _refine(m: np.ndarray, y: int, x: int) -> tuple[float, float]:
     return y + dy, x + dx
 
 
+# Peaks are found per family map: whiteheads and pimples share one (one acne lesion is one finding, the more
+# likely kind names it); marks, spots and moles each have their own, so a mole next to a spot-like peak is not
+# swallowed by it. Measured on valid with the 320-px model: argmax over all classes gave acne / speckle / mole
+# F1 0.23 / 0.38 / 0.17, one map per family 0.30 / 0.38 / 0.27.
+FAMILY_CHANNELS = ((WHITEHEAD, PIMPLE), (SCAR,), (SPOT,), (MOLE,))
+
+
 def decode(heat: np.ndarray, log_size: np.ndarray, min_score: float,
-           allowed: np.ndarray | None = None) -> list[Detection]:
+           allowed: np.ndarray | None = None, kind_weights: np.ndarray | None = None) -> list[Detection]:
     """Detections (input px), strongest first. `heat` (OUT, OUT, C) probabilities, `log_size` (OUT, OUT, 2);
-    `allowed` an optional (OUT, OUT) bool mask a peak must lie on."""
-    best = heat.max(axis=2)
-    channel = heat.argmax(axis=2)
-    peaks = (best >= min_score) & (best >= cv2.dilate(best, np.ones((3, 3), np.uint8)))
-    if allowed is not None:
-        peaks &= allowed
-    ys, xs = np.nonzero(peaks)
-    order = np.argsort(-best[ys, xs])[:MAX_DETECTIONS]
+    `allowed` an optional (OUT, OUT) bool mask a peak must lie on. Local maxima (3x3) of each family's map
+    at or above `min_score`, at most MAX_DETECTIONS in all. The kind of a peak is the family's class with
+    the largest probability x `kind_weights` (C,; default all 1: a rare kind such as pimple can be given
+    more weight against the common whitehead); its score is the family map's peak."""
+    kernel = np.ones((3, 3), np.uint8)
+    found: list[tuple[float, int, int, int, np.ndarray]] = []
+    for channels in FAMILY_CHANNELS:
+        maps = heat[..., list(channels)]
+        best = maps.max(axis=2) if len(channels) > 1 else maps[..., 0]
+        peaks = (best >= min_score) & (best >= cv2.dilate(best, kernel))
+        if allowed is not None:
+            peaks &= allowed
+        ys, xs = np.nonzero(peaks)
+        weights = np.ones(len(channels)) if kind_weights is None else np.asarray(kind_weights)[list(channels)]
+        kind = np.asarray(channels)[(maps[ys, xs] * weights).argmax(axis=1)] if len(ys) else []
+        found += [(float(best[y, x]), int(y), int(x), int(c), best) for y, x, c in zip(ys, xs, kind, strict=True)]
+    found.sort(key=lambda f: -f[0])
     out = []
-    for y, x in zip(ys[order], xs[order], strict=True):
-        fy, fx = _refine(best, int(y), int(x))
+    for score, y, x, channel, best in found[:MAX_DETECTIONS]:
+        fy, fx = _refine(best, y, x)
         cx, cy = (fx + 0.5) * STRIDE, (fy + 0.5) * STRIDE
         w, h = np.exp(np.clip(log_size[y, x], 0.0, 5.0))
-        out.append(Detection(int(channel[y, x]), float(best[y, x]), cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+        out.append(Detection(channel, score, cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
     return out

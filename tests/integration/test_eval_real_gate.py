@@ -20,14 +20,16 @@ PORTRAIT_MAX_FINDINGS_PER_CLEAN_FACE = 1.5  # the darker-skinned `-is-a-` portra
 PORTRAIT_MAX_F1_GAP = 0.10  # portrait F1 at most this far under the FFHQ group's, per family
 MIN_ACNE_TYPE_ACCURACY = 0.6
 
-# Floors the shipped model does not reach yet (issue 11 stays open): each is an xfail(strict) with the value
-# measured on 2026-12-03, so the test reports it on every run and turns red (XPASS) the day a model reaches
-# the floor and the marker must go. The other floors hold and gate every change.
-NOT_YET = {
-    "acne": "acne F1 0.221 (R 0.204, P 0.241) < 0.40",
-    "mole": "mole F1 0.167 (R 0.105, P 0.419) < 0.30",
+# Repeatability (scripts/eval_repeat.py, the first REPEAT_FACES labelled faces x 7 re-renderings): the issue's bars
+# on the pooled per-face count change. Not reached yet by the shipped model: each is an xfail(strict) with the value
+# measured on 2026-12-04, so the test reports it on every run and turns red (XPASS) the day a model reaches it.
+REPEAT_FACES = 40
+REPEAT_NOT_YET = {
+    ("acne", "median"): "acne median count change 0.17 > 0.15",
+    ("acne", "p90"): "acne p90 count change 0.67 > 0.35",
+    ("speckle", "p90"): "speckle p90 count change 0.50 > 0.35",
+    ("mole", "p90"): "mole p90 count change 1.00 > 0.35 (a face's one or two moles come and go)",
 }
-PORTRAIT_CLEAN_NOT_YET = "2.0 findings on the group's only clean face > 1.5"
 
 pytestmark = pytest.mark.skipif(not VALID.is_dir(), reason=f"labelled data not here ({VALID}): the gate runs "
                                 "where ../shared/data/acne-new-v36 sits beside the clone (CI)")
@@ -42,9 +44,7 @@ def report(engine):
     return rep
 
 
-@pytest.mark.parametrize("family", [
-    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[f])) if f in NOT_YET else f
-    for f in sorted(F1_FLOOR)])
+@pytest.mark.parametrize("family", sorted(F1_FLOOR))
 def test_f1_floor(report, family: str) -> None:
     assert report["overall"][family]["f1"] >= F1_FLOOR[family], report["overall"][family]
 
@@ -54,7 +54,6 @@ def test_findings_per_clean_face(report) -> None:
     assert report["overall"]["findings_per_clean_image"] <= MAX_FINDINGS_PER_CLEAN_FACE
 
 
-@pytest.mark.xfail(strict=True, reason=PORTRAIT_CLEAN_NOT_YET)
 def test_darker_skinned_portraits_few_findings_on_clean_faces(report) -> None:
     portrait = report["groups"]["portrait"]
     assert portrait["clean_images"] and portrait["findings_per_clean_image"] <= PORTRAIT_MAX_FINDINGS_PER_CLEAN_FACE
@@ -73,3 +72,24 @@ def test_acne_type_accuracy(report) -> None:
 
 def test_every_photo_has_a_face(report) -> None:
     assert report["overall"]["no_face"] == 0
+
+
+@pytest.fixture(scope="module")
+def repeat_report(engine):
+    import eval_repeat
+
+    rep = eval_repeat.evaluate(VALID, faces=REPEAT_FACES, engine=engine)
+    eval_repeat.print_report(rep)
+    return rep
+
+
+@pytest.mark.parametrize(("family", "stat"), [
+    pytest.param(f, s, marks=pytest.mark.xfail(strict=True, reason=REPEAT_NOT_YET[(f, s)]) if (f, s) in REPEAT_NOT_YET else ())
+    for f in sorted(F1_FLOOR) for s in ("median", "p90")])
+def test_repeatability(repeat_report, family: str, stat: str) -> None:
+    import eval_repeat
+
+    bar = {"median": eval_repeat.MEDIAN_BAR, "p90": eval_repeat.P90_BAR}[stat]
+    pooled = repeat_report["pooled"][family]
+    assert repeat_report["faces"] >= 30 and pooled["n"] > 0
+    assert pooled[stat] <= bar, pooled

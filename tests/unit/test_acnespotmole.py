@@ -149,6 +149,20 @@ def test_decode_peaks_sizes_order_and_exclusion() -> None:
     assert pimple.score == pytest.approx(0.6)
 
 
+def test_decode_finds_peaks_per_family() -> None:
+    """A mole beside a stronger spot is still a mole (its own map), while a whitehead and a pimple answer at
+    the same cell are one acne finding named by the likelier kind."""
+    n = ln.OUTPUT
+    heat = np.zeros((n, n, ln.NUM_CLASSES), np.float32)
+    log_size = np.zeros((n, n, 2), np.float32)
+    heat[30, 30, ln.SPOT] = 0.8
+    heat[30, 30, ln.MOLE] = 0.4  # under the spot at the same cell: argmax over classes would drop it
+    heat[60, 40, ln.WHITEHEAD] = 0.3
+    heat[60, 40, ln.PIMPLE] = 0.5
+    dets = ln.decode(heat, log_size, 0.05)
+    assert sorted((d.channel, round(d.score, 2)) for d in dets) == [(ln.PIMPLE, 0.5), (ln.SPOT, 0.8), (ln.MOLE, 0.4)]
+
+
 # --- blackheadpore does not report lesions again -----------------------------------------------------------
 def test_a_dot_inside_a_lesion_box_is_not_a_blackhead_or_pore() -> None:
     boxes = np.array([[100.0, 100.0, 120.0, 120.0], [200.0, 50.0, 210.0, 60.0]])
