@@ -43,6 +43,9 @@ PATCH_SMOOTH_MM = 0.5  # melanin smoothed over ~0.5 mm first: sensor noise and s
 PATCH_SURROUND_MM = 6.0  # a patch is browner than the skin within ~6 mm of it (patches up to ~1 cm across)
 PATCH_BORDER_MM = 2.0  # patches are looked for this far inside the cheek and forehead zones (hair, jaw shade)
 MIN_PATCH_MM2 = 2.0  # smaller brown dots are lesions (acnespotmole's spots), not uneven tone
+BLUR_SIGMA_PER_STEP = 4.0  # a blur wider than this (px) runs on a grid 1 / (sigma // this) as fine: the surround
+# blur took 12 of the 15 ms of brown_patch_share at full size; on the 323 valid faces the share moved by at most
+# 0.0018 (3 % of its full scale, p95 0.0006, r 0.99995) at half the time
 
 
 def skin_tone_pixels(ctx: FaceContext, store: ModelStore) -> np.ndarray:
@@ -68,10 +71,18 @@ def brown_patch_share(ctx: FaceContext, store: ModelStore) -> float:
     weight = clean.astype(np.float32)
 
     def skin_blur(sigma_mm: float) -> np.ndarray:
-        # Over clean skin only (normalised convolution): hair next to the skin does not bleed in.
+        # Over clean skin only (normalised convolution): hair next to the skin does not bleed in. A wide blur
+        # is computed on a coarser grid (BLUR_SIGMA_PER_STEP) and interpolated back: it is smooth at that scale.
         sigma_px = sigma_mm / ctx.mm_per_px
-        num = cv2.GaussianBlur(melanin * weight, (0, 0), sigma_px)
-        return num / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma_px), 1e-3)
+        step = max(1, int(sigma_px // BLUR_SIGMA_PER_STEP))
+        h, w = melanin.shape
+        num, den = melanin * weight, weight
+        if step > 1:
+            small = (max(1, w // step), max(1, h // step))
+            num, den = (cv2.resize(a, small, interpolation=cv2.INTER_AREA) for a in (num, den))
+        num = cv2.GaussianBlur(num, (0, 0), sigma_px / step)
+        blurred = num / np.maximum(cv2.GaussianBlur(den, (0, 0), sigma_px / step), 1e-3)
+        return blurred if step == 1 else cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR)
 
     # Against the skin around it, not the face's median: the slow melanin drift that shading leaves on a
     # cheek turning away from the light is not a patch.
