@@ -11,13 +11,9 @@ import pytest
 
 from edge.api.app import create_app
 from edge.api.server import replay_live
-from tests.integration.api_harness import DEMO_PHOTO, REPO_ROOT, Server, api_settings, running
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, TIMEOUT_MS
+from tests.integration.api_harness import DEMO_PHOTO, Server, api_settings, running
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-ARTIFACTS = REPO_ROOT / "artifacts"
-TIMEOUT_MS = 20_000
 # True if the face-box colour is on the result canvas near the middle of the box's left edge.
 BOX_EDGE_IS_GREEN_JS = """() => {
         const c = document.getElementById('result-canvas');
@@ -45,16 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running(create_app(settings, live=replay_live(settings), diary=diary)) as srv:
         yield srv
     diary.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _shot(page: object, name: str) -> Path:

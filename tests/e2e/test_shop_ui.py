@@ -18,7 +18,7 @@ import pytest
 from edge.api.app import create_app
 from edge.api.server import replay_live
 from edge.config import REPO_ROOT
-from tests.e2e.test_kiosk_ui import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, TIMEOUT_MS
 from tests.integration.api_harness import DEMO_PHOTO, Server, api_settings, running
 
 pytestmark = [
@@ -46,16 +46,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running(create_app(settings, live=replay_live(settings), diary=diary)) as srv:
         yield srv
     diary.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _page(browser: object, server: Server, errors: list[str], remote: list[str]) -> object:
