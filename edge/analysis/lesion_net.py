@@ -3,8 +3,8 @@
 A CenterNet-style net (scripts/train_lesions.py) sees the face-aligned crop resized to INPUT px and
 answers, at stride STRIDE, a probability heatmap per lesion class and the log box size (input px) at
 each cell. Decoding: local maxima (3x3) of each family's map above a threshold, the kind the most likely
-class of the family there, the centre refined to sub-cell precision from the neighbours. Shared by the analyzer and the training
-script so both decode the same way.
+class of the family there, the centre refined to sub-cell precision from the neighbours. Shared by the
+analyzer and the training script so both decode the same way.
 """
 
 from __future__ import annotations
