@@ -85,3 +85,26 @@ def running(app: Any, *, ready: bool = True) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+class GatedEngine:
+    """A real Engine whose analyze() and measure() wait for the test to open a gate: a slow request (for the
+    back-pressure tests). Each test clears `gate` first and sets it to let the held requests finish."""
+
+    gate = threading.Event()
+
+    def __init__(self) -> None:
+        from edge.pipeline import Engine
+
+        self.engine = Engine.from_settings(api_settings())
+
+    def analyze(self, *args: Any, **kwargs: Any) -> Any:
+        assert self.gate.wait(30), "the test never opened the gate"
+        return self.engine.analyze(*args, **kwargs)
+
+    def measure(self, *args: Any, **kwargs: Any) -> Any:
+        assert self.gate.wait(30), "the test never opened the gate"
+        return self.engine.measure(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # everything else is the real engine's
+        return getattr(self.engine, name)

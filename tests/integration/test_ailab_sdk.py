@@ -24,13 +24,12 @@ import numpy as np
 import pytest
 from ailabtools import AILabClient
 from ailabtools.errors import AILabApiError
-from api_harness import DEMO_PHOTO, REPO_ROOT, Server, api_settings, running
+from api_harness import DEMO_PHOTO, REPO_ROOT, GatedEngine, Server, api_settings, running
 
 from edge.api.app import create_app
 from edge.api.live import ReplayLive
 from edge.formats.ailab_maps import FRONT_MAPS, MAP_TOKENS
 from edge.formats.ailab_pro import MARK_TOKENS, WRINKLE_LIST_TOKENS
-from edge.pipeline import Engine
 
 KEY = "ailab-test-key"
 SCHEMAS = {t: json.loads((REPO_ROOT / "docs" / "ailab" / f"ailab_{t}.schema.json").read_text())
@@ -586,22 +585,6 @@ def test_rate_limit_is_429_with_retry_after(photo: bytes) -> None:
         assert int(limited.headers["Retry-After"]) >= 1
         err = sdk_error(srv, "basic", {"image": photo})
         assert (err.detail.status_code, err.detail.code) == (429, "EXCEEDING_LIMITS")
-
-
-class GatedEngine:
-    """A real Engine whose measurements wait for the test to open a gate: a slow request."""
-
-    gate = threading.Event()
-
-    def __init__(self) -> None:
-        self.engine = Engine.from_settings(api_settings())
-
-    def measure(self, *args: Any, **kwargs: Any) -> Any:
-        assert self.gate.wait(30), "the test never opened the gate"
-        return self.engine.measure(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:  # everything else is the real engine's
-        return getattr(self.engine, name)
 
 
 def test_busy_is_503_with_retry_after(photo: bytes) -> None:

@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,8 +14,7 @@ import pytest
 from edge.api.app import create_app
 from edge.api.live import ReplayLive
 from edge.errors import ErrorKind
-from edge.pipeline import Engine
-from tests.integration.api_harness import DEMO_PHOTO, Server, api_settings, running
+from tests.integration.api_harness import DEMO_PHOTO, GatedEngine, Server, api_settings, running
 
 pytestmark = pytest.mark.skipif(not DEMO_PHOTO.exists(), reason="demo photo missing: run scripts/setup.sh")
 
@@ -74,25 +72,6 @@ def test_rate_limit_per_key(keyed: Server) -> None:
 
 
 # --- back-pressure ------------------------------------------------------------------------------
-
-
-class GatedEngine:
-    """A real Engine whose analyze() waits for the test to open a gate: a 'slow request'."""
-
-    gate = threading.Event()
-
-    def __init__(self) -> None:
-        self.engine = Engine.from_settings(api_settings())
-
-    def analyze(self, *args: Any, **kwargs: Any) -> Any:
-        assert self.gate.wait(30), "test never opened the gate"
-        return self.engine.analyze(*args, **kwargs)
-
-    def warm_up(self, fields: Any = ()) -> None:
-        self.engine.warm_up(fields)
-
-    def close(self) -> None:
-        self.engine.close()
 
 
 @pytest.mark.parametrize("queue_size", [0, 1])
