@@ -129,7 +129,8 @@ def targets(boxes: np.ndarray, side: int = ln.INPUT) -> tuple[np.ndarray, np.nda
     return heat, size, mask
 
 
-def augment(img: np.ndarray, boxes: np.ndarray, rng: np.random.Generator, pair: bool = False) -> list:
+def augment(img: np.ndarray, boxes: np.ndarray, rng: np.random.Generator,
+            pair: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """What a kiosk varies: framing (shift, scale, roll), mirror, exposure, white balance, blur, JPEG. One
     (image, boxes) view, or with `pair` two views of the same draw: the second framed PAIR_SHIFT_PX off the
     first and re-exposed (PAIR_GAIN, PAIR_WB, its own JPEG), as the same face photographed twice in a kiosk
@@ -140,7 +141,7 @@ def augment(img: np.ndarray, boxes: np.ndarray, rng: np.random.Generator, pair: 
     m = cv2.getRotationMatrix2D((s / 2, s / 2), angle, scale)
     m[:, 2] += rng.uniform(-12, 12, 2)
     if rng.random() < 0.5:  # mirror
-        m = (np.array([[-1, 0, s], [0, 1, 0]], np.float64) @ np.vstack([m, [0, 0, 1]]))
+        m = np.array([[-1, 0, s], [0, 1, 0]], np.float64) @ np.vstack([m, [0, 0, 1]])
     gain, wb, gamma = rng.uniform(0.8, 1.2), rng.uniform(0.92, 1.08, 3), rng.uniform(0.85, 1.15)
     blur = rng.uniform(0.4, 1.0) if rng.random() < 0.2 else 0.0
     quality = int(rng.integers(55, 95)) if rng.random() < 0.4 else 0
