@@ -93,3 +93,11 @@ def test_repeatability(repeat_report, family: str, stat: str) -> None:
     pooled = repeat_report["pooled"][family]
     assert repeat_report["faces"] >= 30 and pooled["n"] > 0
     assert pooled[stat] <= bar, pooled
+
+
+def test_repeat_noise_floor_is_reported_beside_the_pooled_figures(repeat_report) -> None:
+    """The one-grey-level dither is the detector's noise floor: measured on the same faces, never pooled."""
+    for family in F1_FLOOR:
+        pooled, floor = repeat_report["pooled"][family], repeat_report["noise_floor"][family]
+        assert pooled["n"] == sum(v[family]["n"] for v in repeat_report["per_variant"].values())
+        assert floor["n"] > 0 and 0.0 <= floor["changed"] <= 1.0, floor
