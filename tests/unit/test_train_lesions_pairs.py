@@ -69,3 +69,14 @@ def test_paired_batches_put_the_views_side_by_side_and_keep_the_step_count() -> 
             assert abs(int(ya) - int(yb)) <= 1 and abs(int(xa) - int(xb)) <= 1
             seen += 1
     assert seen  # at least one window held a lesion
+
+
+def test_second_view_noise_is_sensor_noise_of_the_asked_sd() -> None:
+    img = np.full((ln.INPUT, ln.INPUT, 3), 120, np.uint8)
+    m = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
+    args = (img, np.zeros((0, 5)), m, 1.0, 1.0, np.ones(3), 1.0, 0.0, 0)
+    clean, _ = tl._render(*args)
+    noisy, _ = tl._render(*args, 2.0, np.random.default_rng(0))
+    diff = noisy.astype(float) - clean.astype(float)
+    assert abs(diff.std() - 2.0) < 0.1 and abs(diff.mean()) < 0.1
+    assert np.array_equal(clean, tl._render(*args, 0.0, np.random.default_rng(0))[0])  # no noise asked: unchanged
