@@ -169,9 +169,9 @@ def _render(img: np.ndarray, boxes: np.ndarray, m: np.ndarray, scale: float, gai
         boxes = np.column_stack([boxes[:, 0], c - half, c + half])
     f = out.astype(np.float32) * gain * wb
     f = 255.0 * np.clip(f / 255.0, 0, 1) ** gamma
-    if noise and rng is not None:  # sensor noise (grey levels sd), before rounding and JPEG as in a camera
-        f = f + rng.normal(0.0, noise, f.shape).astype(np.float32) + 0.5  # rounded; the noiseless path truncates,
-        # as the shipped model was trained
+    if noise and rng is not None:  # sensor noise (sd in grey levels) before quantising and JPEG, as in a camera;
+        # rounded (+0.5) where the noiseless path truncates, as the shipped model was trained
+        f = f + rng.normal(0.0, noise, f.shape).astype(np.float32) + 0.5
     out = np.clip(f, 0, 255).astype(np.uint8)
     if blur:
         out = cv2.GaussianBlur(out, (0, 0), blur)
