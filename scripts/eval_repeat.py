@@ -16,6 +16,10 @@ that are at the same place in both images (the matching rule of eval_real.py).
 One more rendering is reported beside them and left out of the pooled figures: every pixel moved one grey level
 up or down at random (seeded per face), a change no one can see. Its count change is the detector's noise
 floor: what any rendering costs at the least, however well the face is framed.
+
+`--scale-noise 0.5,0.25` asks how much steadier the scores would have to be: each finding found in both
+renderings (eval_real's matching rule) has its calibrated-logit change scaled by each factor before the
+operating thresholds apply, and the pooled figures are printed again (factor 1 is the product as it is).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import yolo_data as yd  # noqa: E402
-from eval_real import findings_of, match  # noqa: E402
+from eval_real import findings_of, match, threshold_of  # noqa: E402
 
 EXPOSURE = 0.10  # the issue's +-10 % exposure
 WHITE_BALANCE = 0.08  # +-8 % on red against blue
@@ -172,6 +176,73 @@ def evaluate(split: Path, faces: int = 40, engine=None) -> dict[str, Any]:
             "accept": all(v["n"] == 0 or (v["median"] <= MEDIAN_BAR and v["p90"] <= P90_BAR) for v in pooled.values())}
 
 
+CANDIDATE_FLOOR = 0.02  # --scale-noise keeps findings down to this score: every operating threshold is above 0.1
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return float(np.log(p / (1 - p)))
+
+
+def scaled_count_change(base: list[dict[str, Any]], var: list[dict[str, Any]], moved: np.ndarray, family: str,
+                        threshold: dict[str, float], factor: float) -> float | None:
+    """The family's count change at the operating thresholds when each finding found in both renderings has its
+    calibrated-logit change scaled by `factor`. `moved`: the base findings' boxes in the variant's pixels."""
+    ia = [k for k, f in enumerate(base) if f["family"] == family]
+    ib = [k for k, f in enumerate(var) if f["family"] == family]
+    scores = [var[k]["score"] for k in ib]
+    boxes = np.array([var[k]["box"] for k in ib], float).reshape(-1, 4)
+    for i, j in match(boxes, moved[ia].reshape(-1, 4)):
+        z0 = _logit(base[ia[j]]["score"])
+        scores[i] = 1 / (1 + np.exp(-(z0 + factor * (_logit(scores[i]) - z0))))
+    n0 = sum(base[k]["score"] >= threshold_of(base[k], threshold) for k in ia)
+    n1 = sum(sc >= threshold_of(var[k], threshold) for k, sc in zip(ib, scores, strict=True))
+    return count_change(n0, n1)
+
+
+def noise_scaling(split: Path, factors: list[float], faces: int = 40, engine=None) -> dict[str, Any]:
+    """Pooled count change per family (as `evaluate`) for each score-noise factor."""
+    from edge.config import Settings
+    from edge.errors import SkinKioskError
+    from edge.pipeline import Engine
+
+    engine = engine or Engine(Settings())
+    analyzer = engine.analyzer("acnespotmole")
+    operating = dict(analyzer.thresholds)
+    analyzer.thresholds = dict.fromkeys(operating, CANDIDATE_FLOOR)
+    changes: dict[float, dict[str, list[float]]] = {x: {f: [] for f in yd.FAMILIES} for x in factors}
+    used = 0
+    try:
+        for item in [it for it in yd.load_split(split) if not it.clean]:
+            if used >= faces:
+                break
+            img = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+            try:
+                base = findings_of(engine.analyze(img, ["acnespotmole"], max_faces=1)[0]) if img is not None else None
+            except SkinKioskError:
+                base = None
+            if base is None:
+                continue
+            used += 1
+            for name, render in VARIANTS.items():
+                try:
+                    var = findings_of(engine.analyze(render(img), ["acnespotmole"], max_faces=1)[0])
+                except SkinKioskError:
+                    var = []
+                moved = _moved(base, _forward(img, name))
+                for x in factors:
+                    for fam in yd.FAMILIES:
+                        c = scaled_count_change(base, var, moved, fam, operating, x)
+                        if c is not None:
+                            changes[x][fam].append(c)
+    finally:
+        analyzer.thresholds = operating
+    return {"faces": used, "factors": {x: {f: {"n": len(v), "median": round(float(np.median(v)), 3) if v else None,
+                                               "p90": round(float(np.percentile(v, 90)), 3) if v else None,
+                                               "changed": round(float(np.mean(np.asarray(v) > 0)), 3) if v else None}
+                                           for f, v in changes[x].items()} for x in factors}}
+
+
 def print_report(rep: dict[str, Any]) -> None:
     print(f"# eval_repeat: {rep['split']}: {rep['faces']} faces x {len(rep['variants'])} variants "
           f"(no face found in {rep['faces_lost_in_variants']} variants)")
@@ -197,9 +268,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("split", type=Path, help="a YOLO split folder with images/ and labels/")
     ap.add_argument("--faces", type=int, default=40, help="how many faces (at least 30 for the issue)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--scale-noise", default="", help="comma-separated factors for the score noise (e.g. 0.5,0.25)")
     args = ap.parse_args(argv)
     rep = evaluate(args.split, args.faces)
     print_report(rep)
+    if args.scale_noise:
+        factors = [1.0] + [float(x) for x in args.scale_noise.split(",")]
+        rep["noise_scaling"] = scaled = noise_scaling(args.split, factors, args.faces)
+        print("\npooled count change if the scores moved by factor x their change between renderings "
+              "(median / p90, share changed)")
+        print("| factor | " + " | ".join(yd.FAMILIES) + " |")
+        print("|---|" + "---|" * len(yd.FAMILIES))
+        for x, row in scaled["factors"].items():
+            cells = [f"{v['median']:.2f} / {v['p90']:.2f}, {v['changed']:.0%}" if v["n"] else "-" for v in row.values()]
+            print(f"| {x:g} | " + " | ".join(cells) + " |")
     if args.json:
         args.json.write_text(json.dumps(rep, indent=1))
     return 0

@@ -101,3 +101,17 @@ def test_repeat_noise_floor_is_reported_beside_the_pooled_figures(repeat_report)
         pooled, floor = repeat_report["pooled"][family], repeat_report["noise_floor"][family]
         assert pooled["n"] == sum(v[family]["n"] for v in repeat_report["per_variant"].values())
         assert floor["n"] > 0 and 0.0 <= floor["changed"] <= 1.0, floor
+
+
+def test_repeat_noise_scaling_at_factor_one_is_the_product(engine, repeat_report) -> None:
+    """--scale-noise recounts from candidates under the thresholds: at factor 1 it must give the pooled figures the
+    product's own findings give; at a quarter of the noise the mole count changes less often."""
+    import eval_repeat
+
+    analyzer = engine.analyzer("acnespotmole")
+    operating = dict(analyzer.thresholds)
+    scaled = eval_repeat.noise_scaling(VALID, [1.0, 0.25], faces=REPEAT_FACES, engine=engine)
+    assert analyzer.thresholds == operating  # lowered for the run, put back after
+    assert scaled["faces"] == repeat_report["faces"]
+    assert scaled["factors"][1.0] == repeat_report["pooled"]
+    assert scaled["factors"][0.25]["mole"]["changed"] < repeat_report["pooled"]["mole"]["changed"]

@@ -39,3 +39,27 @@ def test_count_change(n0: int, n1: int, change: float | None) -> None:
 
 def test_the_floor_is_not_one_of_the_pooled_variants() -> None:
     assert er.FLOOR not in er.VARIANTS and len(er.VARIANTS) == 7
+
+
+def _finding(family: str, score: float, x: float, kind: int = 0) -> dict:
+    return {"family": family, "type": kind, "score": score, "box": (x, 10.0, x + 6.0, 16.0)}
+
+
+THRESHOLDS = {"acne": 0.2, "acne_mark": 0.5, "speckle": 0.2, "mole": 0.2}
+
+
+def test_scaled_count_change_shrinks_a_matched_findings_score_change() -> None:
+    base, var = [_finding("mole", 0.3, 10)], [_finding("mole", 0.1, 11)]
+    moved = np.array([f["box"] for f in base], float)
+    assert er.scaled_count_change(base, var, moved, "mole", THRESHOLDS, 1.0) == 1.0  # 0.3 -> 0.1: gone
+    # a quarter of the logit change: logit 0.3 = -0.85, logit 0.1 = -2.20 -> -1.18, score 0.23, still counted
+    assert er.scaled_count_change(base, var, moved, "mole", THRESHOLDS, 0.25) == 0.0
+
+
+def test_scaled_count_change_leaves_unmatched_findings_and_uses_each_findings_threshold() -> None:
+    base = [_finding("acne", 0.3, 10), _finding("acne", 0.45, 60, kind=1)]  # a mark under its own 0.5 threshold
+    var = [_finding("acne", 0.3, 10), _finding("acne", 0.45, 60, kind=1), _finding("acne", 0.9, 120)]
+    moved = np.array([f["box"] for f in base], float)
+    for factor in (1.0, 0.25):  # the new finding has nothing to be matched with: it counts whatever the factor
+        assert er.scaled_count_change(base, var, moved, "acne", THRESHOLDS, factor) == 0.5
+    assert er.scaled_count_change(base, var, moved, "mole", THRESHOLDS, 1.0) is None
