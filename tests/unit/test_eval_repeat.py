@@ -63,3 +63,12 @@ def test_scaled_count_change_leaves_unmatched_findings_and_uses_each_findings_th
     for factor in (1.0, 0.25):  # the new finding has nothing to be matched with: it counts whatever the factor
         assert er.scaled_count_change(base, var, moved, "acne", THRESHOLDS, factor) == 0.5
     assert er.scaled_count_change(base, var, moved, "mole", THRESHOLDS, 1.0) is None
+
+
+def test_scaled_count_change_matches_within_one_operating_point() -> None:
+    """A whitehead and an acne mark at one place: each is paired with its own kind in the other rendering, so
+    freezing the scores (factor 0) keeps the count, whichever is nearer."""
+    base = [_finding("acne", 0.3, 10), _finding("acne", 0.1, 11, kind=1)]
+    var = [_finding("acne", 0.3, 11), _finding("acne", 0.1, 10, kind=1)]  # each nearer the other kind
+    moved = np.array([f["box"] for f in base], float)
+    assert er.scaled_count_change(base, var, moved, "acne", THRESHOLDS, 0.0) == 0.0
