@@ -84,11 +84,17 @@ def findings_of(face: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def threshold_of(finding: dict[str, Any], threshold: dict[str, float]) -> float:
-    """The finding's threshold: acne marks (acne type 1) have their own operating point when one is given."""
+def operating_point_of(finding: dict[str, Any], threshold: dict[str, float]) -> str:
+    """The operating point a finding is held to: its family's, or for acne marks (acne type 1) their own when
+    one is given."""
     if finding["family"] == "acne" and finding["type"] == 1 and "acne_mark" in threshold:
-        return threshold["acne_mark"]
-    return threshold[finding["family"]]
+        return "acne_mark"
+    return finding["family"]
+
+
+def threshold_of(finding: dict[str, Any], threshold: dict[str, float]) -> float:
+    """The finding's threshold (at its operating point)."""
+    return threshold[operating_point_of(finding, threshold)]
 
 
 def score_image(found: list[dict[str, Any]], truth: np.ndarray, threshold: dict[str, float]) -> dict[str, Any]:

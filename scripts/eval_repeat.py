@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import yolo_data as yd  # noqa: E402
-from eval_real import findings_of, match  # noqa: E402
+from eval_real import findings_of, match, operating_point_of  # noqa: E402
 
 EXPOSURE = 0.10  # the issue's +-10 % exposure
 WHITE_BALANCE = 0.08  # +-8 % on red against blue
@@ -119,58 +119,77 @@ def _moved(found: list[dict[str, Any]], m: np.ndarray) -> np.ndarray:
     return np.hstack([c2 - half, c2 + half])
 
 
-def evaluate(split: Path, faces: int = 40, engine=None) -> dict[str, Any]:
-    from edge.config import Settings
+Findings = list[dict[str, Any]]
+
+
+def _renderings(split: Path, faces: int, engine, renders: dict[str, Callable[[np.ndarray], np.ndarray] | None]):
+    """(face number from 1, image, base findings, variant name, variant findings or None when no face was found)
+    for each of the first `faces` labelled photos of the split with a face and each rendering (None: the FLOOR
+    dither)."""
     from edge.errors import SkinKioskError
-    from edge.pipeline import Engine
 
-    engine = engine or Engine(Settings())
-    items = [it for it in yd.load_split(split) if not it.clean]
-    renders = {**VARIANTS, FLOOR: None}
-    changes: dict[str, dict[str, list[float]]] = {v: {f: [] for f in yd.FAMILIES} for v in renders}
-    types = {"same_place": 0, "type_changed": 0}
-    used, lost = 0, 0
-
-    def analyze(img: np.ndarray) -> list[dict[str, Any]] | None:
+    def analyze(img: np.ndarray) -> Findings | None:
         try:
             return findings_of(engine.analyze(img, ["acnespotmole"], max_faces=1)[0])
         except SkinKioskError:
             return None
 
-    for item in items:
+    used = 0
+    for item in yd.load_split(split):
         if used >= faces:
             break
+        if item.clean:
+            continue
         img = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
         base = analyze(img) if img is not None else None
         if base is None:
             continue
         used += 1
         for name, render in renders.items():
-            var = analyze(render(img) if render is not None else _dither(img, used))
-            if var is None:
-                lost += 1
-                var = []
-            for fam in yd.FAMILIES:
-                a = [f for f in base if f["family"] == fam]
-                b = [f for f in var if f["family"] == fam]
-                c = count_change(len(a), len(b))
-                if c is not None:
-                    changes[name][fam].append(c)
-                if fam in ("acne", "speckle") and name in VARIANTS:  # the typed families
-                    pairs = match(np.array([f["box"] for f in b]).reshape(-1, 4), _moved(a, _forward(img, name)))
-                    types["same_place"] += len(pairs)
-                    types["type_changed"] += sum(b[i]["type"] != a[j]["type"] for i, j in pairs)
+            yield used, img, base, name, analyze(render(img) if render is not None else _dither(img, used))
 
-    def stats(values: list[float]) -> dict[str, Any]:
-        if not values:
-            return {"n": 0, "median": None, "p90": None, "changed": None}
-        return {"n": len(values), "median": round(float(np.median(values)), 3),
-                "p90": round(float(np.percentile(values, 90)), 3),
-                "changed": round(float(np.mean(np.asarray(values) > 0)), 3)}  # share whose count changed at all
 
-    table = {name: {fam: stats(changes[name][fam]) for fam in yd.FAMILIES} for name in VARIANTS}
-    floor = {fam: stats(changes[FLOOR][fam]) for fam in yd.FAMILIES}
-    pooled = {fam: stats([c for name in VARIANTS for c in changes[name][fam]]) for fam in yd.FAMILIES}
+def _stats(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0, "median": None, "p90": None, "changed": None}
+    return {"n": len(values), "median": round(float(np.median(values)), 3),
+            "p90": round(float(np.percentile(values, 90)), 3),
+            "changed": round(float(np.mean(np.asarray(values) > 0)), 3)}  # share whose count changed at all
+
+
+def _engine(engine):
+    if engine is not None:
+        return engine
+    from edge.config import Settings
+    from edge.pipeline import Engine
+
+    return Engine(Settings())
+
+
+def evaluate(split: Path, faces: int = 40, engine=None) -> dict[str, Any]:
+    renders = {**VARIANTS, FLOOR: None}
+    changes: dict[str, dict[str, list[float]]] = {v: {f: [] for f in yd.FAMILIES} for v in renders}
+    types = {"same_place": 0, "type_changed": 0}
+    used, lost = 0, 0
+    for face, img, base, name, var in _renderings(split, faces, _engine(engine), renders):
+        used = face
+        if var is None:
+            lost += 1
+            var = []
+        for fam in yd.FAMILIES:
+            a = [f for f in base if f["family"] == fam]
+            b = [f for f in var if f["family"] == fam]
+            c = count_change(len(a), len(b))
+            if c is not None:
+                changes[name][fam].append(c)
+            if fam in ("acne", "speckle") and name in VARIANTS:  # the typed families
+                pairs = match(np.array([f["box"] for f in b]).reshape(-1, 4), _moved(a, _forward(img, name)))
+                types["same_place"] += len(pairs)
+                types["type_changed"] += sum(b[i]["type"] != a[j]["type"] for i, j in pairs)
+
+    table = {name: {fam: _stats(changes[name][fam]) for fam in yd.FAMILIES} for name in VARIANTS}
+    floor = {fam: _stats(changes[FLOOR][fam]) for fam in yd.FAMILIES}
+    pooled = {fam: _stats([c for name in VARIANTS for c in changes[name][fam]]) for fam in yd.FAMILIES}
     return {"split": str(split), "faces": used, "variants": list(VARIANTS), "faces_lost_in_variants": lost,
             "per_variant": table, "pooled": pooled, "noise_floor": floor, "seed_types": types,
             "accept": all(v["n"] == 0 or (v["median"] <= MEDIAN_BAR and v["p90"] <= P90_BAR) for v in pooled.values())}
@@ -184,21 +203,15 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def _operating_family(finding: dict[str, Any], threshold: dict[str, float]) -> str:
-    """The operating point a finding is held to (eval_real.threshold_of): acne marks have their own."""
-    return "acne_mark" if finding["family"] == "acne" and finding["type"] == 1 and "acne_mark" in threshold \
-        else finding["family"]
-
-
 def scaled_count_change(base: list[dict[str, Any]], var: list[dict[str, Any]], moved: np.ndarray, family: str,
                         threshold: dict[str, float], factor: float) -> float | None:
     """The family's count change at the operating thresholds when each finding found in both renderings (same
     operating point, eval_real's matching rule) has its calibrated-logit change scaled by `factor`. `moved`: the
     base findings' boxes in the variant's pixels."""
     n0 = n1 = 0
-    for point in {_operating_family(f, threshold) for f in base + var if f["family"] == family}:
-        ia = [k for k, f in enumerate(base) if f["family"] == family and _operating_family(f, threshold) == point]
-        ib = [k for k, f in enumerate(var) if f["family"] == family and _operating_family(f, threshold) == point]
+    for point in {operating_point_of(f, threshold) for f in base + var if f["family"] == family}:
+        ia = [k for k, f in enumerate(base) if f["family"] == family and operating_point_of(f, threshold) == point]
+        ib = [k for k, f in enumerate(var) if f["family"] == family and operating_point_of(f, threshold) == point]
         scores = [var[k]["score"] for k in ib]
         boxes = np.array([var[k]["box"] for k in ib], float).reshape(-1, 4)
         for i, j in match(boxes, moved[ia].reshape(-1, 4)):
@@ -211,45 +224,25 @@ def scaled_count_change(base: list[dict[str, Any]], var: list[dict[str, Any]], m
 
 def noise_scaling(split: Path, factors: list[float], faces: int = 40, engine=None) -> dict[str, Any]:
     """Pooled count change per family (as `evaluate`) for each score-noise factor."""
-    from edge.config import Settings
-    from edge.errors import SkinKioskError
-    from edge.pipeline import Engine
-
-    engine = engine or Engine(Settings())
+    engine = _engine(engine)
     analyzer = engine.analyzer("acnespotmole")
     operating = dict(analyzer.thresholds)
     analyzer.thresholds = dict.fromkeys(operating, CANDIDATE_FLOOR)
     changes: dict[float, dict[str, list[float]]] = {x: {f: [] for f in yd.FAMILIES} for x in factors}
     used = 0
     try:
-        for item in [it for it in yd.load_split(split) if not it.clean]:
-            if used >= faces:
-                break
-            img = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
-            try:
-                base = findings_of(engine.analyze(img, ["acnespotmole"], max_faces=1)[0]) if img is not None else None
-            except SkinKioskError:
-                base = None
-            if base is None:
-                continue
-            used += 1
-            for name, render in VARIANTS.items():
-                try:
-                    var = findings_of(engine.analyze(render(img), ["acnespotmole"], max_faces=1)[0])
-                except SkinKioskError:
-                    var = []
-                moved = _moved(base, _forward(img, name))
-                for x in factors:
-                    for fam in yd.FAMILIES:
-                        c = scaled_count_change(base, var, moved, fam, operating, x)
-                        if c is not None:
-                            changes[x][fam].append(c)
+        for face, img, base, name, var in _renderings(split, faces, engine, VARIANTS):
+            used = face
+            moved = _moved(base, _forward(img, name))
+            for x in factors:
+                for fam in yd.FAMILIES:
+                    c = scaled_count_change(base, var or [], moved, fam, operating, x)
+                    if c is not None:
+                        changes[x][fam].append(c)
     finally:
         analyzer.thresholds = operating
-    return {"faces": used, "factors": {x: {f: {"n": len(v), "median": round(float(np.median(v)), 3) if v else None,
-                                               "p90": round(float(np.percentile(v, 90)), 3) if v else None,
-                                               "changed": round(float(np.mean(np.asarray(v) > 0)), 3) if v else None}
-                                           for f, v in changes[x].items()} for x in factors}}
+    return {"faces": used,
+            "factors": {x: {f: _stats(v) for f, v in changes[x].items()} for x in factors}}
 
 
 def print_report(rep: dict[str, Any]) -> None:
