@@ -103,6 +103,14 @@ def test_repeat_noise_floor_is_reported_beside_the_pooled_figures(repeat_report)
         assert floor["n"] > 0 and 0.0 <= floor["changed"] <= 1.0, floor
 
 
+def test_repeat_absolute_change_covers_the_pooled_faces(repeat_report) -> None:
+    for family in F1_FLOOR:
+        pooled, absolute = repeat_report["pooled"][family], repeat_report["pooled_absolute"][family]
+        assert absolute["n"] == pooled["n"]
+        # a face whose count held (relative change 0) moved by no finding at all
+        assert absolute["within_one"] >= 1 - pooled["changed"] - 1e-3
+
+
 def test_repeat_noise_scaling_at_factor_one_is_the_product(engine, repeat_report) -> None:
     """--scale-noise recounts from candidates under the thresholds: at factor 1 it must give the pooled figures the
     product's own findings give; at a quarter of the noise the mole count changes less often."""

@@ -41,6 +41,12 @@ def test_the_floor_is_not_one_of_the_pooled_variants() -> None:
     assert er.FLOOR not in er.VARIANTS and len(er.VARIANTS) == 7
 
 
+def test_absolute_stats_p90_and_share_within_one_finding() -> None:
+    stats = er._absolute_stats([0] * 6 + [1, 1, 2, 4])
+    assert stats == {"n": 10, "p90": pytest.approx(2.2), "within_one": 0.8}
+    assert er._absolute_stats([]) == {"n": 0, "p90": None, "within_one": None}
+
+
 def _finding(family: str, score: float, x: float, kind: int = 0) -> dict:
     return {"family": family, "type": kind, "score": score, "box": (x, 10.0, x + 6.0, 16.0)}
 
